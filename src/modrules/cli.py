@@ -1,0 +1,301 @@
+"""The `modrules` command line: check · lint · test · explain."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO
+
+import click
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from modrules.dumps import error_json, existing, read_comments, read_threads, verdict_json
+from modrules.engine import Moderator
+from modrules.model import Action, Comment, InputError, Thread, Verdict
+from modrules.rules import RulesetError, load_ruleset
+from modrules.rules.examples import run_examples
+
+EXIT_OK, EXIT_INVALID_INPUT, EXIT_USAGE = 0, 1, 2
+
+ACTION_STYLE = {
+    Action.PUBLISH: "green",
+    Action.FLAG: "yellow",
+    Action.EDIT: "cyan",
+    Action.HOLD: "magenta",
+    Action.DELETE: "bold red",
+}
+
+rules_option = click.option(
+    "--rules",
+    "rules_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Ruleset directory (default: the bundled Sputnik ruleset).",
+)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _load(rules_dir: Path | None) -> Moderator:
+    try:
+        return Moderator(load_ruleset(rules_dir))
+    except RulesetError as exc:
+        console = _stderr()
+        for issue in exc.issues:
+            console.print(f"[red]error[/red] {issue}", markup=True, soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="modrules")
+def main() -> None:
+    """modrules: community standards as YAML rules, with explainable verdicts."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--threads", "threads_file", default=None, help="Threads (articles) as JSON Lines.")
+@rules_option
+@click.option("-o", "--output", default="-", help="Where verdicts go (default: standard output).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True
+)
+@click.option("--errors", "errors_file", default=None, help="Also write invalid-line records here (JSONL).")
+@click.option("--no-ml", is_flag=True, help="Skip every ML checker, as if its extra were missing.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def check(
+    inputs: tuple[str, ...],
+    threads_file: str | None,
+    rules_dir: Path | None,
+    output: str,
+    fmt: str,
+    errors_file: str | None,
+    no_ml: bool,
+    quiet: bool,
+) -> None:
+    """Judge comment dumps (.jsonl, .jsonl.gz or - for stdin): one verdict per line, in order.
+
+    Exit 0 when every line was judged, 1 when some lines were invalid (each reported
+    with its line number; all others still judged), 2 for a usage or ruleset error.
+    """
+    for source in [*inputs, *([threads_file] if threads_file else [])]:
+        if not existing(source):
+            raise click.UsageError(f"no such file: {source}")
+    moderator = _load(rules_dir)
+    console = _stderr()
+    threads: dict[str, Thread] = {}
+    input_errors: list[InputError] = []
+    if threads_file:
+        threads, thread_errors = read_threads(threads_file)
+        input_errors.extend(thread_errors)
+
+    actions: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    started = time.perf_counter()
+    judged = 0
+    with ExitStack() as stack:
+        out: IO[bytes] = (
+            sys.stdout.buffer if output == "-" or fmt == "table" else stack.enter_context(open(output, "wb"))
+        )
+        errors_out: IO[bytes] | None = (
+            stack.enter_context(open(errors_file, "wb")) if errors_file else None
+        )
+        for error in input_errors:
+            _report_error(console, error, errors_out)
+        table = _verdict_table() if fmt == "table" else None
+        progress = _progress(console, quiet)
+        for record in _with_progress(read_comments(list(inputs)), progress):
+            if isinstance(record, InputError):
+                input_errors.append(record)
+                _report_error(console, record, errors_out)
+                continue
+            thread = threads.get(record.thread_id) if record.thread_id else None
+            verdict = moderator.moderate(record, thread)
+            judged += 1
+            actions[verdict.action.value] += 1
+            categories.update(verdict.categories)
+            if table is not None:
+                _add_row(table, record, verdict)
+            else:
+                out.write(verdict_json(verdict))
+        if table is not None:
+            text_out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
+            Console(file=text_out, width=160).print(table)
+        out.flush()
+    if not quiet:
+        _summary(console, judged, input_errors, actions, categories, time.perf_counter() - started)
+    raise SystemExit(EXIT_INVALID_INPUT if input_errors else EXIT_OK)
+
+
+def _report_error(console: Console, error: InputError, errors_out: IO[bytes] | None) -> None:
+    console.print(f"[red]invalid[/red] {error.source}:{error.line}: {error.error}", soft_wrap=True)
+    if errors_out is not None:
+        errors_out.write(error_json(error))
+
+
+class _Ticker:
+    """A live count on a terminal; nothing when stderr is not one."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.completed:,} comments"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = self.progress.add_task("judging", total=None)
+
+
+def _progress(console: Console, quiet: bool) -> _Ticker | None:
+    return _Ticker(console) if console.is_terminal and not quiet else None
+
+
+def _with_progress(
+    records: Iterator[Comment | InputError], ticker: _Ticker | None
+) -> Iterator[Comment | InputError]:
+    if ticker is None:
+        yield from records
+        return
+    with ticker.progress:
+        for count, record in enumerate(records, start=1):
+            if count % 500 == 0:
+                ticker.progress.update(ticker.task, completed=count)
+            yield record
+
+
+def _summary(
+    console: Console,
+    judged: int,
+    errors: list[InputError],
+    actions: Counter[str],
+    categories: Counter[str],
+    seconds: float,
+) -> None:
+    rate = judged / seconds if seconds > 0 else 0.0
+    console.print(f"judged {judged:,} comments in {seconds:.2f}s ({rate:,.0f}/s); {len(errors)} invalid line(s)")
+    console.print("actions: " + ", ".join(f"{a.value} {actions.get(a.value, 0):,}" for a in Action))
+    if categories:
+        console.print(
+            "categories: " + ", ".join(f"{c} {n:,}" for c, n in categories.most_common()),
+            soft_wrap=True,
+        )
+
+
+def _verdict_table() -> Table:
+    table = Table(show_lines=False)
+    for column in ("comment", "action", "categories", "rules", "evidence"):
+        table.add_column(column)
+    return table
+
+
+def _add_row(table: Table, comment: Comment, verdict: Verdict) -> None:
+    evidence = "; ".join(e.text for v in verdict.violations for e in v.evidence[:1])
+    table.add_row(
+        comment.id,
+        Text(verdict.action.value, style=ACTION_STYLE[verdict.action]),
+        ", ".join(verdict.categories),
+        ", ".join(v.rule + (" (shadow)" if v.shadow else "") for v in verdict.violations),
+        evidence[:80],
+    )
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+def lint(directory: Path | None) -> None:
+    """Check a ruleset (default: the bundled one); exit 2 on any error, naming file and line."""
+    console = Console(highlight=False)
+    try:
+        ruleset = load_ruleset(directory)
+    except RulesetError as exc:
+        for issue in exc.issues:
+            console.print(f"[red]error[/red] {issue}", soft_wrap=True)
+        console.print(f"{len(exc.issues)} error(s)")
+        raise SystemExit(EXIT_USAGE) from exc
+    by_category = Counter(rule.spec.category for rule in ruleset.rules)
+    console.print(
+        f"{len(ruleset.rules)} rules in {len(ruleset.files)} files, "
+        f"{len(by_category)} categories: OK"
+    )
+    for rule in ruleset.rules:
+        if rule.unavailable:
+            console.print(f"[yellow]note[/yellow] {rule.file}:{rule.line}: [{rule.id}] will not run here: {rule.unavailable}")
+
+
+@main.command(name="test")
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.option("--verbose", "-v", is_flag=True, help="List every example, not only failures.")
+def test_rules(directory: Path | None, verbose: bool) -> None:
+    """Run every rule's match/no_match examples; exit 1 if any fails."""
+    console = Console(highlight=False)
+    moderator = _load(directory)
+    outcomes = run_examples(moderator)
+    failed = [o for o in outcomes if not o.passed]
+    skipped = [o for o in outcomes if o.skipped]
+    for outcome in outcomes:
+        if outcome.passed and not verbose:
+            continue
+        mark = "[green]ok[/green]" if outcome.passed else "[red]FAIL[/red]"
+        expected = "should match" if outcome.kind == "match" else "should not match"
+        found = f" (found: {', '.join(outcome.evidence)})" if outcome.evidence and not outcome.passed else ""
+        console.print(f"{mark} {outcome.file}:{outcome.line} [{outcome.rule}] {expected}: {outcome.text!r}{found}", soft_wrap=True)
+    rules_failing = sorted({o.rule for o in failed})
+    if rules_failing:
+        console.print(f"rules with failing examples: {', '.join(rules_failing)}", soft_wrap=True)
+    if skipped:
+        console.print(f"{len(skipped)} example(s) of rules that cannot run here were not checked")
+    console.print(f"{len(outcomes) - len(failed) - len(skipped)} passed, {len(failed)} failed")
+    raise SystemExit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("text")
+@rules_option
+@click.option("--title", default=None, help="The article title, for rules that use the thread.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+def explain(text: str, rules_dir: Path | None, title: str | None, as_json: bool) -> None:
+    """Judge one TEXT and show the verdict with its evidence highlighted."""
+    moderator = _load(rules_dir)
+    thread = Thread(id="explain-thread", title=title) if title else None
+    comment = Comment(id="explain", text=text, thread_id=thread.id if thread else None)
+    verdict = moderator.moderate(comment, thread)
+    if as_json:
+        sys.stdout.write(verdict_json(verdict).decode())
+        return
+    console = Console(highlight=False)
+    console.print(Text.assemble("action: ", (verdict.action.value, ACTION_STYLE[verdict.action])))
+    highlighted = Text(text)
+    for violation in verdict.violations:
+        for evidence in violation.evidence:
+            style = "dim underline" if violation.shadow else "bold reverse red"
+            highlighted.stylize(style, evidence.start, evidence.end)
+    console.print(highlighted)
+    if not verdict.violations:
+        console.print("no rule fired")
+    for violation in verdict.violations:
+        shadow = " [dim](shadow: reported, not acted on)[/dim]" if violation.shadow else ""
+        console.print(
+            f"- [bold]{violation.rule}[/bold] · {violation.category} · clause {violation.clause} · "
+            f"{violation.action.value}{shadow}\n  {violation.message}",
+            soft_wrap=True,
+        )
+        for evidence in violation.evidence:
+            console.print(f"    [{evidence.start}:{evidence.end}] {evidence.text!r}", soft_wrap=True)
+    if verdict.edited_text is not None:
+        console.print(f"edited text: {verdict.edited_text}", soft_wrap=True)
+    for skipped in verdict.skipped:
+        console.print(f"[yellow]not evaluated[/yellow] {skipped.rule}: {skipped.reason}")
+
+
+if __name__ == "__main__":
+    main()

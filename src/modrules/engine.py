@@ -1,0 +1,174 @@
+"""The Moderator: a compiled ruleset applied to comments, one verdict each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from modrules.checkers.base import Document, Hit
+from modrules.model import AccountAction, Action, Comment, Evidence, SkippedRule, Thread, Verdict, Violation
+from modrules.policy import redact, resolve_action
+from modrules.rules import Rule, Ruleset, load_ruleset
+from modrules.text import TextViews
+
+_PLACEHOLDER = regex.compile(r"\{(match|matches|count|detail|site)\}")
+MAX_EVIDENCE = 50
+
+CommentLike = Comment | Mapping[str, Any]
+ThreadLike = Thread | Mapping[str, Any] | None
+
+
+class Moderator:
+    """Judges comments against a ruleset.
+
+    >>> moderator = Moderator.from_path()          # the bundled default ruleset
+    >>> moderator.moderate({"id": "c1", "text": "Great article!"}).action.value
+    'publish'
+    """
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self.precedence = list(ruleset.policy.precedence)
+        self._runnable = [r for r in ruleset.rules if r.unavailable is None]
+        self._unavailable = [r for r in ruleset.rules if r.unavailable is not None]
+        self._redact_style = {r.id: r.spec.redact for r in ruleset.rules}
+
+    @classmethod
+    def from_path(cls, path: str | Path | None = None) -> Moderator:
+        """Load a ruleset directory (None: the bundled default ruleset)."""
+        return cls(load_ruleset(path))
+
+    @property
+    def rules(self) -> list[Rule]:
+        return list(self.ruleset.rules)
+
+    def moderate(
+        self,
+        comment: CommentLike,
+        thread: ThreadLike = None,
+        parent: CommentLike | None = None,
+    ) -> Verdict:
+        """The verdict for one comment (with its thread and parent comment, if known)."""
+        doc = self.document(comment, thread, parent)
+        violations = [
+            v for rule in self._runnable if (v := self._violation(rule, doc)) is not None
+        ]
+        return self._verdict(doc, violations)
+
+    def moderate_many(
+        self,
+        items: Iterable[CommentLike | tuple[CommentLike, ThreadLike]],
+        threads: Mapping[str, Thread] | None = None,
+    ) -> Iterator[Verdict]:
+        """Verdicts for many comments, in order.
+
+        Items are comments, or (comment, thread) pairs; without a pair, the thread is
+        looked up by `thread_id` in `threads`.
+        """
+        for item in items:
+            if isinstance(item, tuple):
+                comment, thread = item
+            else:
+                comment, thread = item, None
+            comment = _as_comment(comment)
+            if thread is None and threads is not None and comment.thread_id is not None:
+                thread = threads.get(comment.thread_id)
+            yield self.moderate(comment, thread)
+
+    def document(
+        self, comment: CommentLike, thread: ThreadLike = None, parent: CommentLike | None = None
+    ) -> Document:
+        comment = _as_comment(comment)
+        return Document(
+            comment,
+            TextViews(comment.text),
+            _as_thread(thread),
+            _as_comment(parent) if parent is not None else None,
+        )
+
+    def evaluate_rule(self, rule: Rule, doc: Document) -> Violation | None:
+        """One rule on one document, whatever its mode (used by rule example tests)."""
+        return self._violation(rule, doc)
+
+    def _violation(self, rule: Rule, doc: Document) -> Violation | None:
+        hit = rule.condition.evaluate(doc)
+        if hit is None:
+            return None
+        evidence = _evidence(doc.text, hit)
+        spec = rule.spec
+        return Violation.model_construct(
+            rule=spec.id,
+            category=spec.category,
+            clause=spec.clause,
+            action=spec.action,
+            message=self._message(spec.message, evidence, hit),
+            score=round(float(hit.score), 4),
+            shadow=rule.shadow,
+            evidence=evidence,
+        )
+
+    def _message(self, template: str, evidence: list[Evidence], hit: Hit) -> str:
+        if "{" not in template:
+            return template
+        values = {
+            "match": evidence[0].text if evidence else "",
+            "matches": ", ".join(dict.fromkeys(e.text for e in evidence)),
+            "count": str(len(evidence)),
+            "detail": hit.detail or "",
+            "site": self.ruleset.policy.site.name,
+        }
+        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+
+    def _verdict(self, doc: Document, violations: list[Violation]) -> Verdict:
+        action = resolve_action(violations, self.precedence)
+        skipped: list[SkippedRule] = []
+        for rule in self._unavailable:
+            skipped.append(SkippedRule(rule=rule.id, reason=rule.unavailable or "unavailable"))
+            if rule.on_unavailable == "hold" and action.rank < Action.HOLD.rank:
+                action = Action.HOLD
+        edited: str | None = None
+        if action is Action.EDIT:
+            pieces = [
+                (e, self._redact_style[v.rule])
+                for v in violations
+                if v.action is Action.EDIT and not v.shadow
+                for e in v.evidence
+            ]
+            edited = redact(doc.text, pieces)
+        return Verdict.model_construct(
+            comment_id=doc.comment.id,
+            action=action,
+            account_action=AccountAction.NONE,
+            violations=violations,
+            edited_text=edited,
+            skipped=skipped,
+        )
+
+
+def _evidence(text: str, hit: Hit) -> list[Evidence]:
+    """Sorted, de-duplicated evidence spans, clipped to the text."""
+    seen: set[tuple[int, int]] = set()
+    out: list[Evidence] = []
+    for span in sorted(hit.spans, key=lambda s: (s.start, s.end)):
+        start, end = max(0, span.start), min(len(text), span.end)
+        if (start, end) in seen or start > end:
+            continue
+        seen.add((start, end))
+        out.append(Evidence.model_construct(start=start, end=end, text=text[start:end]))
+        if len(out) >= MAX_EVIDENCE:
+            break
+    return out
+
+
+def _as_comment(value: CommentLike) -> Comment:
+    return value if isinstance(value, Comment) else Comment.model_validate(value)
+
+
+def _as_thread(value: ThreadLike) -> Thread | None:
+    if value is None or isinstance(value, Thread):
+        return value
+    return Thread.model_validate(value)
+

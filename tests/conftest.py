@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from modrules import Moderator
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def default_moderator() -> Moderator:
+    return Moderator.from_path()
+
+
+RulesetFactory = Callable[..., Path]
+
+
+@pytest.fixture
+def make_ruleset(tmp_path: Path) -> RulesetFactory:
+    """Write a ruleset directory from {filename: yaml text} and return its path."""
+
+    def make(files: dict[str, str], policy: str | None = None) -> Path:
+        root = tmp_path / "ruleset"
+        root.mkdir(exist_ok=True)
+        (root / "policy.yaml").write_text(
+            textwrap.dedent(policy) if policy is not None else "site:\n  name: Example\n  aliases: [Example News]\n"
+        )
+        for name, text in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        return root
+
+    return make
