@@ -87,7 +87,7 @@ def test_duplicate_id_across_files(make_ruleset: RulesetFactory) -> None:
 
 def test_duplicate_yaml_key(make_ruleset: RulesetFactory) -> None:
     (issue,) = issues_of(make_ruleset({"a.yaml": GOOD + "action: delete\n"}))
-    assert "a.yaml:12:" in issue and "duplicate key 'action'" in issue
+    assert "a.yaml:11:" in issue and "[shouting-word]" in issue and "duplicate key 'action'" in issue
 
 
 def test_examples_are_required(make_ruleset: RulesetFactory) -> None:

@@ -12,6 +12,7 @@ from typing import IO
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -50,7 +51,7 @@ def _load(rules_dir: Path | None) -> Moderator:
     except RulesetError as exc:
         console = _stderr()
         for issue in exc.issues:
-            console.print(f"[red]error[/red] {issue}", markup=True, soft_wrap=True)
+            console.print(f"[red]error[/red] {escape(str(issue))}", soft_wrap=True)
         raise SystemExit(EXIT_USAGE) from exc
 
 
@@ -136,7 +137,7 @@ def check(
 
 
 def _report_error(console: Console, error: InputError, errors_out: IO[bytes] | None) -> None:
-    console.print(f"[red]invalid[/red] {error.source}:{error.line}: {error.error}", soft_wrap=True)
+    console.print(f"[red]invalid[/red] {escape(f'{error.source}:{error.line}: {error.error}')}", soft_wrap=True)
     if errors_out is not None:
         errors_out.write(error_json(error))
 
@@ -201,12 +202,13 @@ def _verdict_table() -> Table:
 
 def _add_row(table: Table, comment: Comment, verdict: Verdict) -> None:
     evidence = "; ".join(e.text for v in verdict.violations for e in v.evidence[:1])
+    # Text cells, not markup: comment text may contain [brackets].
     table.add_row(
-        comment.id,
+        Text(comment.id),
         Text(verdict.action.value, style=ACTION_STYLE[verdict.action]),
-        ", ".join(verdict.categories),
-        ", ".join(v.rule + (" (shadow)" if v.shadow else "") for v in verdict.violations),
-        evidence[:80],
+        Text(", ".join(verdict.categories)),
+        Text(", ".join(v.rule + (" (shadow)" if v.shadow else "") for v in verdict.violations)),
+        Text(evidence[:80]),
     )
 
 
@@ -219,7 +221,7 @@ def lint(directory: Path | None) -> None:
         ruleset = load_ruleset(directory)
     except RulesetError as exc:
         for issue in exc.issues:
-            console.print(f"[red]error[/red] {issue}", soft_wrap=True)
+            console.print(f"[red]error[/red] {escape(str(issue))}", soft_wrap=True)
         console.print(f"{len(exc.issues)} error(s)")
         raise SystemExit(EXIT_USAGE) from exc
     by_category = Counter(rule.spec.category for rule in ruleset.rules)
@@ -229,7 +231,10 @@ def lint(directory: Path | None) -> None:
     )
     for rule in ruleset.rules:
         if rule.unavailable:
-            console.print(f"[yellow]note[/yellow] {rule.file}:{rule.line}: [{rule.id}] will not run here: {rule.unavailable}")
+            console.print(
+                f"[yellow]note[/yellow] {escape(f'{rule.file}:{rule.line}: [{rule.id}] will not run here: {rule.unavailable}')}",
+                soft_wrap=True,
+            )
 
 
 @main.command(name="test")
@@ -248,10 +253,11 @@ def test_rules(directory: Path | None, verbose: bool) -> None:
         mark = "[green]ok[/green]" if outcome.passed else "[red]FAIL[/red]"
         expected = "should match" if outcome.kind == "match" else "should not match"
         found = f" (found: {', '.join(outcome.evidence)})" if outcome.evidence and not outcome.passed else ""
-        console.print(f"{mark} {outcome.file}:{outcome.line} [{outcome.rule}] {expected}: {outcome.text!r}{found}", soft_wrap=True)
+        detail = f"{outcome.file}:{outcome.line} [{outcome.rule}] {expected}: {outcome.text!r}{found}"
+        console.print(f"{mark} {escape(detail)}", soft_wrap=True)
     rules_failing = sorted({o.rule for o in failed})
     if rules_failing:
-        console.print(f"rules with failing examples: {', '.join(rules_failing)}", soft_wrap=True)
+        console.print(escape(f"rules with failing examples: {', '.join(rules_failing)}"), soft_wrap=True)
     if skipped:
         console.print(f"{len(skipped)} example(s) of rules that cannot run here were not checked")
     console.print(f"{len(outcomes) - len(failed) - len(skipped)} passed, {len(failed)} failed")
@@ -285,16 +291,16 @@ def explain(text: str, rules_dir: Path | None, title: str | None, as_json: bool)
     for violation in verdict.violations:
         shadow = " [dim](shadow: reported, not acted on)[/dim]" if violation.shadow else ""
         console.print(
-            f"- [bold]{violation.rule}[/bold] · {violation.category} · clause {violation.clause} · "
-            f"{violation.action.value}{shadow}\n  {violation.message}",
+            f"- [bold]{escape(violation.rule)}[/bold] · {violation.category} · clause {violation.clause} · "
+            f"{violation.action.value}{shadow}\n  {escape(violation.message)}",
             soft_wrap=True,
         )
         for evidence in violation.evidence:
-            console.print(f"    [{evidence.start}:{evidence.end}] {evidence.text!r}", soft_wrap=True)
+            console.print(escape(f"    [{evidence.start}:{evidence.end}] {evidence.text!r}"), soft_wrap=True)
     if verdict.edited_text is not None:
-        console.print(f"edited text: {verdict.edited_text}", soft_wrap=True)
+        console.print(escape(f"edited text: {verdict.edited_text}"), soft_wrap=True)
     for skipped in verdict.skipped:
-        console.print(f"[yellow]not evaluated[/yellow] {skipped.rule}: {skipped.reason}")
+        console.print(f"[yellow]not evaluated[/yellow] {escape(skipped.rule)}: {escape(skipped.reason)}")
 
 
 if __name__ == "__main__":

@@ -120,7 +120,17 @@ class PatternBank:
         return found
 
 
+# Syntax of the `regex` package that Hyperscan would read differently (e.g. `\m` as a
+# literal m, fuzzy `{e<=1}` as literal text). Such patterns skip the prefilter: a
+# prefilter must never miss what the confirming regex would find.
+_NOT_PORTABLE = regex.compile(
+    r"\\[mMLXGKZ]|\(\?[VrfbeLw]|\(\?\||\(\?\(|\(\?&|\(\?R\)|\(\?\d|\{[^}]*[<>=][^}]*\}|\[\[|--|&&|\|\|"
+)
+
+
 def _hyperscan_accepts(expression: bytes, flags: int) -> bool:
+    if _NOT_PORTABLE.search(expression.decode("utf-8", "replace")):
+        return False
     try:
         hyperscan.Database().compile(expressions=[expression], ids=[0], elements=1, flags=[flags])
     except hyperscan.error:
@@ -162,6 +172,10 @@ class Pattern(Predicate):
         if (self.view, self.bank_id) not in self.bank.unfiltered:
             if self.bank_id not in self.bank.hits(doc, self.view):
                 return None
+        return self.confirm(doc)
+
+    def confirm(self, doc: Document) -> Hit | None:
+        """The regex itself, without the prefilter."""
         text, mapper = view_text(doc, self.view)
         spans: list[Span] = []
         try:

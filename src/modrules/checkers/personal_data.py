@@ -10,9 +10,10 @@ start of a run (a negative look-behind) with bounded repeats, so hostile text st
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -43,6 +44,25 @@ class PersonalDataItem:
     text: str
 
 
+def _scan(
+    pattern: re.Pattern[str], text: str, glued: re.Pattern[str], skip_glued: bool = False
+) -> Iterator[re.Match[str]]:
+    """Matches of `pattern` whose first character does not continue a `glued` character.
+
+    Patterns start with a plain character class rather than a look-behind so that the
+    regex engine can skip ahead to candidate characters; the look-behind is done here.
+    `skip_glued` drops a whole glued match instead of retrying one character later,
+    which keeps unbounded patterns linear.
+    """
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        if m.start() > 0 and glued.match(text, m.start() - 1):
+            pos = m.end() if skip_glued else m.start() + 1
+            continue
+        yield m
+        pos = max(m.end(), m.start() + 1)
+
+
 # --------------------------------------------------------------------------- email
 
 # Separators of obfuscated addresses: "john [at] example [dot] com", "john(at)example.com".
@@ -71,14 +91,22 @@ def _find_emails(text: str) -> Iterable[tuple[int, int]]:
         local = m.group("local")
         if local.endswith(".") or ".." in local:
             continue
-        if not plain and m.group("tld").lower() not in _COMMON_TLDS:
+        tld = m.group("tld")
+        if not plain and tld.lower() not in _COMMON_TLDS:
             continue
-        yield m.start(), m.end()
+        end = m.end()
+        if plain and tld[:1].isupper() and tld[1:].islower() and m.group("domain").islower():
+            # "x@firm.com.Attorney": a sentence glued on after a missing space.
+            end = m.start("tld") - 1
+            if not re.search(r"\.[^\W\d_]{2,24}$", text[m.start() : end]):
+                continue
+        yield m.start(), end
 
 
 # --------------------------------------------------------------------------- card
 
-_CARD = re.compile(r"(?<![\w.,/-])\d(?:[ -]?\d){12,18}(?![\w/-]|[.,]\d)")
+_CARD = re.compile(r"\d(?:[ -]?\d){12,18}(?![\w/-]|[.,]\d)")
+_CARD_GLUED = re.compile(r"[\w.,/-]")
 # (low, high) of an IIN prefix of len(str(low)) digits, and the lengths that brand issues.
 _IIN_RANGES: tuple[tuple[int, int, frozenset[int]], ...] = (
     (4, 4, frozenset({13, 16, 19})),  # Visa
@@ -134,7 +162,7 @@ def _grouping_ok(raw: str) -> bool:
 
 
 def _find_cards(text: str) -> Iterable[tuple[int, int]]:
-    for m in _CARD.finditer(text):
+    for m in _scan(_CARD, text, _CARD_GLUED):
         raw = m.group(0)
         digits = re.sub(r"\D", "", raw)
         if _grouping_ok(raw) and _iin_ok(digits) and _luhn_ok(digits):
@@ -144,9 +172,10 @@ def _find_cards(text: str) -> Iterable[tuple[int, int]]:
 # --------------------------------------------------------------------------- iban
 
 _IBAN = re.compile(
-    r"(?<![^\W_])(?P<cc>[A-Z]{2})\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![^\W_])",
+    r"\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![^\W_])",
     re.IGNORECASE,
 )
+_IBAN_COUNTRY = re.compile(r"[A-Za-z]{2}")
 # Total IBAN length per country (SWIFT IBAN registry).
 _IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
@@ -173,15 +202,24 @@ def _iban_ok(compact: str) -> bool:
 
 
 def _find_ibans(text: str) -> Iterable[tuple[int, int]]:
-    for m in _IBAN.finditer(text):
-        compact = m.group(0).replace(" ", "").upper()
-        if _iban_ok(compact):
-            yield m.start(), m.end()
+    pos = 0
+    # The pattern starts at the check digits; the country code is checked here.
+    while (m := _IBAN.search(text, pos)) is not None:
+        start = m.start() - 2
+        pos = m.start() + 1
+        if start < 0 or not _IBAN_COUNTRY.fullmatch(text, start, m.start()):
+            continue
+        if start > 0 and text[start - 1].isalnum():
+            continue
+        if _iban_ok(text[start : m.end()].replace(" ", "").upper()):
+            yield start, m.end()
+            pos = m.end()
 
 
 # --------------------------------------------------------------------------- ip
 
-_IPV4 = re.compile(r"(?<![\w])(?<!\d\.)\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")
+_IPV4_GLUED = re.compile(r"\w|(?<=\d)\.")
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?![\w:])")
 # A dotted quad after these words is a version or section number, not an address.
 _VERSION_CUE = re.compile(
@@ -192,7 +230,7 @@ _VERSION_CUE = re.compile(
 
 def _find_ips(text: str) -> Iterable[tuple[int, int]]:
     if "." in text:
-        for m in _IPV4.finditer(text):
+        for m in _scan(_IPV4, text, _IPV4_GLUED):
             try:
                 addr = ipaddress.IPv4Address(m.group(0))
             except ValueError:
@@ -217,7 +255,8 @@ def _find_ips(text: str) -> Iterable[tuple[int, int]]:
 # --------------------------------------------------------------------------- phone
 
 # A run that could hold a phone number: >= 7 digits joined by phone punctuation only.
-_PHONE_RUN = re.compile(r"(?<![\w+])\+?\(?\d(?:[ \t().\-/\u2010-\u2013]{0,3}\d){6,}\)?")
+_PHONE_RUN = re.compile(r"\d(?:[ \t().\-/\u2010-\u2013]{0,3}\d){6,}\)?")
+_PHONE_GLUED = re.compile(r"\w")
 _PHONE_RUN_MAX = 100  # longer runs are number tables or hostile text, never conversation
 _PHONE_RUNS_PER_TEXT = 50
 _CURRENCY_BEFORE = re.compile(r"[$€£¥₹₽]\s*$")
@@ -234,8 +273,11 @@ def _phone_false_positive(text: str, start: int, end: int) -> bool:
     raw = text[start:end].strip()
     if _DATE.match(raw) or _YEAR_RANGE.match(raw) or _DECIMAL.match(raw) or _QUAD.match(raw):
         return True
-    # libphonenumber may find an inner number in "life86.139.1.2"; glued text is no phone.
-    if start > 0 and text[start - 1].isalnum() or end < len(text) and text[end].isalnum():
+    # libphonenumber may find an inner number in "life86.139.1.2"; glued text is no phone,
+    # and neither is a query parameter ("?pub=5575096797").
+    if start > 0 and (text[start - 1].isalnum() or text[start - 1] in "=/&_#@"):
+        return True
+    if end < len(text) and text[end].isalnum():
         return True
     before = text[max(0, start - 12) : start]
     after = text[end : end + 2]
@@ -249,15 +291,15 @@ def _phone_false_positive(text: str, start: int, end: int) -> bool:
 
 def _find_phones(text: str, region: str) -> Iterable[tuple[int, int]]:
     runs = 0
-    for run in _PHONE_RUN.finditer(text):
+    for run in _scan(_PHONE_RUN, text, _PHONE_GLUED, skip_glued=True):
         if run.end() - run.start() > _PHONE_RUN_MAX:
             continue
         runs += 1
         if runs > _PHONE_RUNS_PER_TEXT:
             return
-        # A little context lets libphonenumber see neighbouring letters and dates.
-        lo, hi = max(0, run.start() - 2), min(len(text), run.end() + 2)
-        for match in PhoneNumberMatcher(text[lo:hi], region, leniency=Leniency.VALID):
+        # A little context lets libphonenumber see a leading "+(" and neighbouring letters.
+        lo, hi = max(0, run.start() - 4), min(len(text), run.end() + 2)
+        for match in PhoneNumberMatcher(text[lo:hi], region, leniency=Leniency.STRICT_GROUPING):
             start, end = lo + match.start, lo + match.end
             if not _phone_false_positive(text, start, end):
                 yield start, end
@@ -279,9 +321,7 @@ _NAME_WORD = r"(?:[^\W\d_]+(?:['’-][^\W\d_]+)*|\d{1,3}(?:st|nd|rd|th))"
 _DIRECTION = r"(?-i:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _ADDRESS = re.compile(
     rf"""
-    (?P<unit_before>(?:flat|apt|apartment|unit|suite)\.?\s*\#?\w{{1,5}},?\s+)?
-    (?<![\w.,/:$€£-])
-    (?P<num>\d{{1,5}}(?:[A-Za-z](?![\w']))?(?:\s?[-–]\s?\d{{1,5}})?)\s+
+    (?P<num>\d\d{{0,4}}(?:[A-Za-z](?![\w']))?(?:\s?[-–]\s?\d{{1,5}})?)\s+
     (?P<name>(?:{_DIRECTION}\.?\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})\s+
     (?P<suffix>{_STRONG_SUFFIXES}|{"|".join(sorted(_WEAK_SUFFIXES))})\b\.?
     (?P<dir>\s+(?-i:NW|NE|SW|SE|N|S|E|W)\b\.?)?
@@ -293,13 +333,18 @@ _ADDRESS = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
+# "Flat 3, 14 High St": a unit written before the house number.
+_UNIT_BEFORE = re.compile(r"(?:flat|apt|apartment|unit|suite)\.?\s*\#?\w{1,5},?\s+$", re.IGNORECASE)
+_WORD_CHAR = re.compile(r"\w")
+_NUM_GLUED = re.compile(r"[\w.,/:$€£-]")  # "$15 Main St", "a1 Main St": not a house number
 _PO_BOX = re.compile(
-    r"\b(?:p\.?\s?o\.?|post\s+office)\s*box\s+\#?\d{1,6}\b(?:,?\s+[A-Za-z][\w ,]{0,40}?\d{5}\b)?",
+    r"(?:p\.?\s?o\.?|post\s+office)\s*box\s+\#?\d{1,6}\b(?:,?\s+[A-Za-z][\w ,]{0,40}?\d{5}\b)?",
     re.IGNORECASE,
 )
+_FRENCH_WORDS = ("rue", "avenue", "boulevard", "bd", "place", "allée", "chemin", "impasse", "quai")
 _FRENCH = re.compile(
-    r"(?<![\w.,/:$€£-])\d{1,4}(?:\s?(?:bis|ter))?,?\s+"
-    r"(?:rue|avenue|boulevard|bd|place|allée|chemin|impasse|quai|cours)\s+"
+    r"\d{1,4}(?:\s?(?:bis|ter))?,?\s+"
+    rf"(?:{'|'.join(_FRENCH_WORDS)})\s+"
     r"(?:(?:de\s+la|de\s+l['’]|du|des|de|d['’]|la|le|les)\s*)?"
     r"(?-i:[A-Z][\w'’-]+)(?:\s+(?-i:[A-Z][\w'’-]+)){0,3}"
     r"(?:,?\s+\d{5}\b)?",
@@ -339,7 +384,7 @@ def _is_title(word: str) -> bool:
     return word[:1].isupper() or word[:1].isdigit()
 
 
-def _street_match_ok(text: str, m: re.Match[str]) -> bool:
+def _street_match_ok(text: str, m: re.Match[str], unit_before: bool) -> bool:
     words = m.group("name").split()
     if any(w.lower().strip(".") in _NOT_STREET_WORDS for w in words):
         return False
@@ -348,7 +393,7 @@ def _street_match_ok(text: str, m: re.Match[str]) -> bool:
         return False
     before = text[max(0, m.start("num") - 40) : m.start("num")]
     suffix = m.group("suffix")
-    evidence = any(m.group(g) for g in ("unit_before", "dir", "unit", "postcode")) or bool(
+    evidence = unit_before or any(m.group(g) for g in ("dir", "unit", "postcode")) or bool(
         m.group("city") and m.group("region")
     )
     cue = bool(_ADDRESS_CUE.search(before))
@@ -362,9 +407,10 @@ def _street_match_ok(text: str, m: re.Match[str]) -> bool:
 
 
 def _find_addresses(text: str) -> Iterable[tuple[int, int]]:
-    for m in _ADDRESS.finditer(text):
-        if _street_match_ok(text, m):
-            start = m.start("unit_before") if m.group("unit_before") else m.start("num")
+    for m in _scan(_ADDRESS, text, _NUM_GLUED):
+        unit = _UNIT_BEFORE.search(text, max(0, m.start() - 24), m.start())
+        if _street_match_ok(text, m, unit is not None):
+            start = unit.start() if unit else m.start()
             end = m.end()
             # Keep the abbreviation's dot but not a sentence's full stop after a full word.
             if text[end - 1] == "." and m.group("suffix").lower() in _WEAK_SUFFIXES | {
@@ -374,14 +420,49 @@ def _find_addresses(text: str) -> Iterable[tuple[int, int]]:
             }:  # fmt: skip
                 end -= 1
             yield start, end
-    for pattern in (_PO_BOX, _FRENCH):
-        for m in pattern.finditer(text):
+    lower = text.lower()
+    if "box" in lower:
+        for m in _scan(_PO_BOX, text, _WORD_CHAR):
+            yield m.start(), m.end()
+    if any(word in lower for word in _FRENCH_WORDS):
+        for m in _scan(_FRENCH, text, _NUM_GLUED):
             yield m.start(), m.end()
 
 
 # --------------------------------------------------------------------------- all kinds
 
-_ANY_DIGIT = re.compile(r"\d")
+_DIGIT = re.compile(r"\d")
+
+
+def _count_digits(text: str) -> int:
+    # str.count runs at C speed; other scripts' digits need the (slower) Unicode class.
+    if text.isascii():
+        return sum(text.count(d) for d in "0123456789")
+    return len(_DIGIT.findall(text))
+
+
+def _has_email_cue(text: str) -> bool:
+    if "@" in text:
+        return True
+    return any(b in text for b in "[({<") and _EMAIL_GATE.search(text) is not None
+
+
+class _Taken:
+    """Disjoint spans already claimed, so a lower-priority kind cannot overlap them."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def claim(self, start: int, end: int) -> bool:
+        i = bisect.bisect_right(self._starts, start)
+        if i > 0 and self._ends[i - 1] > start:
+            return False
+        if i < len(self._starts) and self._starts[i] < end:
+            return False
+        self._starts.insert(i, start)
+        self._ends.insert(i, end)
+        return True
 
 
 def find_personal_data(text: str, region: str = "US") -> list[PersonalDataItem]:
@@ -391,25 +472,27 @@ def find_personal_data(text: str, region: str = "US") -> list[PersonalDataItem]:
     written without a country code. Where two finds overlap the more specific kind
     wins (email > iban > card > ip > phone > address), so a card is never also a phone.
     """
-    found: list[tuple[Kind, Iterable[tuple[int, int]]]] = [("email", _find_emails(text))]
-    if _ANY_DIGIT.search(text):
-        found += [
-            ("iban", _find_ibans(text)),
-            ("card", _find_cards(text)),
-            ("ip", _find_ips(text)),
-            ("phone", _find_phones(text, region)),
-            ("address", _find_addresses(text)),
-        ]
-    elif "::" in text:
+    digits = _count_digits(text)
+    # Cheap gates: most comments have no "@" and few digits, so most extractors never run.
+    found: list[tuple[Kind, Iterable[tuple[int, int]]]] = []
+    if _has_email_cue(text):
+        found.append(("email", _find_emails(text)))
+    if digits >= 8:
+        found.append(("iban", _find_ibans(text)))
+    if digits >= 13:
+        found.append(("card", _find_cards(text)))
+    if (digits >= 4 and "." in text) or "::" in text or text.count(":") >= 7:
         found.append(("ip", _find_ips(text)))
-    taken: list[tuple[int, int]] = []
+    if digits >= 7:
+        found.append(("phone", _find_phones(text, region)))
+    if digits:
+        found.append(("address", _find_addresses(text)))
+    taken = _Taken()
     items: list[PersonalDataItem] = []
     for kind, spans in found:
         for start, end in spans:
-            if any(start < e and s < end for s, e in taken):
-                continue
-            taken.append((start, end))
-            items.append(PersonalDataItem(kind, start, end, text[start:end]))
+            if taken.claim(start, end):
+                items.append(PersonalDataItem(kind, start, end, text[start:end]))
     items.sort(key=lambda item: item.start)
     return items
 

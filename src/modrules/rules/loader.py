@@ -200,7 +200,7 @@ def _load_rule_file(
         issues.append(RuleIssue(name, _yaml_error_line(exc), None, f"invalid YAML: {_yaml_problem(exc)}"))
         return []
     except _DuplicateKey as exc:
-        issues.append(RuleIssue(name, exc.line, None, str(exc)))
+        issues.append(RuleIssue(name, exc.line, exc.rule_id, str(exc)))
         return []
     except UnicodeDecodeError as exc:
         issues.append(RuleIssue(name, None, None, f"not UTF-8: {exc}"))
@@ -246,6 +246,7 @@ class _DuplicateKey(Exception):
     def __init__(self, key: str, line: int) -> None:
         super().__init__(f"duplicate key {key!r}")
         self.line = line
+        self.rule_id: str | None = None
 
 
 def _parse_documents(path: Path) -> list[tuple[yaml.Node, Any]]:
@@ -258,11 +259,23 @@ def _parse_documents(path: Path) -> list[tuple[yaml.Node, Any]]:
                 node = loader.get_node()
                 if node is None:
                     continue
-                _reject_duplicate_keys(node)
+                try:
+                    _reject_duplicate_keys(node)
+                except _DuplicateKey as exc:
+                    exc.rule_id = _scalar_field(node, "id")
+                    raise
                 documents.append((node, loader.construct_document(node)))
             return documents
         finally:
             loader.dispose()
+
+
+def _scalar_field(node: yaml.Node, key: str) -> str | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.value == key and isinstance(value_node, yaml.ScalarNode):
+                return str(value_node.value)
+    return None
 
 
 def _reject_duplicate_keys(node: yaml.Node) -> None:

@@ -1,0 +1,3 @@
+from modrules.cli import main
+
+main()
