@@ -27,13 +27,13 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TypeVar
 
 T = TypeVar("T")
 
-START = datetime(2017, 4, 19, tzinfo=timezone.utc)
+START = datetime(2017, 4, 19, tzinfo=UTC)
 MEDIAN_WORDS = 30
 MAX_WORDS = 400
 MEAN_GAP_SECONDS = 6.0  # 100k comments span about a week, like a busy news site
@@ -55,116 +55,273 @@ class Topic:
 TOPICS: tuple[Topic, ...] = (
     Topic(
         "conflict",
-        ("the coalition", "Baghdad", "the Iraqi army", "Washington", "Moscow", "NATO", "the UN",
-         "Ankara", "the Kurdish forces", "the State Department"),
-        ("the Mosul offensive", "the airstrikes", "the ceasefire", "the peace talks",
-         "the refugee camps", "the arms deliveries", "the sanctions", "the border crossings",
-         "the reconstruction money", "the intelligence reports", "the militia groups",
-         "the humanitarian corridor", "the prisoner exchange", "the oil revenue"),
+        (
+            "the coalition",
+            "Baghdad",
+            "the Iraqi army",
+            "Washington",
+            "Moscow",
+            "NATO",
+            "the UN",
+            "Ankara",
+            "the Kurdish forces",
+            "the State Department",
+        ),
+        (
+            "the Mosul offensive",
+            "the airstrikes",
+            "the ceasefire",
+            "the peace talks",
+            "the refugee camps",
+            "the arms deliveries",
+            "the sanctions",
+            "the border crossings",
+            "the reconstruction money",
+            "the intelligence reports",
+            "the militia groups",
+            "the humanitarian corridor",
+            "the prisoner exchange",
+            "the oil revenue",
+        ),
         ("Syria", "Iraq", "Libya", "Yemen", "Afghanistan", "Aleppo", "Raqqa", "Kirkuk"),
         ("the army", "journalism", "an aid agency", "logistics", "the foreign office"),
         ("middle-east", "syria", "iraq", "security", "diplomacy", "terrorism"),
-        ("Talks on {thing} Stall as Fighting Continues Near {place}",
-         "{actor} Signals New Approach to {thing}",
-         "Report: {thing} Falls Short of Targets in {place}"),
+        (
+            "Talks on {thing} Stall as Fighting Continues Near {place}",
+            "{actor} Signals New Approach to {thing}",
+            "Report: {thing} Falls Short of Targets in {place}",
+        ),
     ),
     Topic(
         "transport",
-        ("the council", "the mayor", "the transport authority", "the bus operators",
-         "the rail company", "the opposition", "the residents' association"),
-        ("the tram extension", "bus fares", "the new cycle lanes", "parking charges",
-         "the ring road", "the night buses", "the congestion charge", "the station upgrade",
-         "the pothole repairs", "the park-and-ride", "the timetable changes", "the bridge closure"),
-        ("Westbridge", "Mill Road", "the city centre", "Leeds", "Manchester", "Bristol", "Scunthorpe"),
+        (
+            "the council",
+            "the mayor",
+            "the transport authority",
+            "the bus operators",
+            "the rail company",
+            "the opposition",
+            "the residents' association",
+        ),
+        (
+            "the tram extension",
+            "bus fares",
+            "the new cycle lanes",
+            "parking charges",
+            "the ring road",
+            "the night buses",
+            "the congestion charge",
+            "the station upgrade",
+            "the pothole repairs",
+            "the park-and-ride",
+            "the timetable changes",
+            "the bridge closure",
+        ),
+        (
+            "Westbridge",
+            "Mill Road",
+            "the city centre",
+            "Leeds",
+            "Manchester",
+            "Bristol",
+            "Scunthorpe",
+        ),
         ("the council", "a bus depot", "civil engineering", "a taxi firm", "planning"),
         ("transport", "council", "buses", "trams", "roads", "local"),
-        ("{actor} Approves Plan for {thing}",
-         "Residents Split Over {thing} in {place}",
-         "Costs of {thing} Rise Again, Documents Show"),
+        (
+            "{actor} Approves Plan for {thing}",
+            "Residents Split Over {thing} in {place}",
+            "Costs of {thing} Rise Again, Documents Show",
+        ),
     ),
     Topic(
         "budget",
-        ("the treasurer", "the finance committee", "the chancellor", "the ministry",
-         "the auditors", "the unions", "the opposition leader"),
-        ("the council tax rise", "the spending cuts", "the pension fund", "the library closures",
-         "the social care budget", "the pay freeze", "the school funding formula",
-         "the housing grant", "the deficit", "the business rates", "the reserve fund"),
+        (
+            "the treasurer",
+            "the finance committee",
+            "the chancellor",
+            "the ministry",
+            "the auditors",
+            "the unions",
+            "the opposition leader",
+        ),
+        (
+            "the council tax rise",
+            "the spending cuts",
+            "the pension fund",
+            "the library closures",
+            "the social care budget",
+            "the pay freeze",
+            "the school funding formula",
+            "the housing grant",
+            "the deficit",
+            "the business rates",
+            "the reserve fund",
+        ),
         ("the county", "Westbridge", "London", "the north", "Birmingham", "Essex"),
         ("accounting", "a school", "the NHS", "local government", "a charity"),
         ("budget", "economy", "council", "taxes", "public-services"),
-        ("{actor} Defends {thing} After Criticism",
-         "Budget Gap Forces Rethink on {thing}",
-         "What {thing} Means for {place}"),
+        (
+            "{actor} Defends {thing} After Criticism",
+            "Budget Gap Forces Rethink on {thing}",
+            "What {thing} Means for {place}",
+        ),
     ),
     Topic(
         "space",
         ("NASA", "ESA", "the mission team", "the researchers", "Roscosmos", "SpaceX", "Congress"),
-        ("the Cassini probe", "the plume samples", "the Mars rover", "the launch window",
-         "the ocean under the ice", "the telescope time", "the sample return mission",
-         "the heat shield", "the orbit insertion", "the lander", "the spectrometer data",
-         "the science budget"),
+        (
+            "the Cassini probe",
+            "the plume samples",
+            "the Mars rover",
+            "the launch window",
+            "the ocean under the ice",
+            "the telescope time",
+            "the sample return mission",
+            "the heat shield",
+            "the orbit insertion",
+            "the lander",
+            "the spectrometer data",
+            "the science budget",
+        ),
         ("Saturn", "Enceladus", "Europa", "Mars", "Titan", "the Moon", "Baikonur"),
         ("astronomy", "aerospace", "a university lab", "software", "physics"),
         ("science", "space", "nasa", "planets"),
-        ("Probe Finds Clues About {thing}",
-         "{actor} Delays Decision on {thing}",
-         "Scientists Puzzle Over {thing} Near {place}"),
+        (
+            "Probe Finds Clues About {thing}",
+            "{actor} Delays Decision on {thing}",
+            "Scientists Puzzle Over {thing} Near {place}",
+        ),
     ),
     Topic(
         "football",
-        ("the manager", "the club", "the league", "the referee", "the owners", "the fans",
-         "the federation"),
-        ("the transfer window", "the penalty decision", "the relegation battle",
-         "the new stadium", "the ticket prices", "the youth academy", "the VAR trial",
-         "the away form", "the defensive line", "the title race", "the injury list"),
+        (
+            "the manager",
+            "the club",
+            "the league",
+            "the referee",
+            "the owners",
+            "the fans",
+            "the federation",
+        ),
+        (
+            "the transfer window",
+            "the penalty decision",
+            "the relegation battle",
+            "the new stadium",
+            "the ticket prices",
+            "the youth academy",
+            "the VAR trial",
+            "the away form",
+            "the defensive line",
+            "the title race",
+            "the injury list",
+        ),
         ("Barcelona", "Madrid", "Manchester", "Munich", "Turin", "Liverpool", "Scunthorpe"),
         ("coaching", "sports journalism", "a club shop", "groundskeeping"),
         ("sport", "football", "league"),
-        ("{actor} Under Pressure After {thing}",
-         "Late Goal Keeps {place} in {thing}",
-         "Fans Protest {thing}"),
+        (
+            "{actor} Under Pressure After {thing}",
+            "Late Goal Keeps {place} in {thing}",
+            "Fans Protest {thing}",
+        ),
     ),
     Topic(
         "elections",
-        ("the candidates", "the electoral commission", "the pollsters", "the party leader",
-         "the campaign", "the incumbent", "the observers"),
-        ("the second round", "the televised debate", "the turnout", "the postal votes",
-         "the coalition talks", "the campaign finance rules", "the exit polls",
-         "the manifesto", "the recount", "the swing seats"),
+        (
+            "the candidates",
+            "the electoral commission",
+            "the pollsters",
+            "the party leader",
+            "the campaign",
+            "the incumbent",
+            "the observers",
+        ),
+        (
+            "the second round",
+            "the televised debate",
+            "the turnout",
+            "the postal votes",
+            "the coalition talks",
+            "the campaign finance rules",
+            "the exit polls",
+            "the manifesto",
+            "the recount",
+            "the swing seats",
+        ),
         ("France", "the Netherlands", "Turkey", "Germany", "Serbia", "the UK"),
         ("a polling firm", "a campaign office", "political science", "the civil service"),
         ("politics", "elections", "europe"),
-        ("Polls Tighten Ahead of {thing}",
-         "{actor} Rejects Claims About {thing}",
-         "Observers Raise Concerns Over {thing} in {place}"),
+        (
+            "Polls Tighten Ahead of {thing}",
+            "{actor} Rejects Claims About {thing}",
+            "Observers Raise Concerns Over {thing} in {place}",
+        ),
     ),
     Topic(
         "economy",
-        ("the central bank", "the markets", "the oil producers", "the IMF", "investors",
-         "the finance minister", "the exporters"),
-        ("the interest rate decision", "the oil price", "the currency slide", "inflation",
-         "the trade deal", "the bond yields", "the job figures", "the housing market",
-         "the bank bailout", "the tariffs", "the growth forecast"),
+        (
+            "the central bank",
+            "the markets",
+            "the oil producers",
+            "the IMF",
+            "investors",
+            "the finance minister",
+            "the exporters",
+        ),
+        (
+            "the interest rate decision",
+            "the oil price",
+            "the currency slide",
+            "inflation",
+            "the trade deal",
+            "the bond yields",
+            "the job figures",
+            "the housing market",
+            "the bank bailout",
+            "the tariffs",
+            "the growth forecast",
+        ),
         ("Russia", "China", "the eurozone", "the US", "Japan", "Brazil"),
         ("banking", "a factory", "trading", "retail", "insurance"),
         ("economy", "markets", "finance", "trade"),
-        ("{actor} Surprises With {thing}",
-         "{thing} Weighs on {place}",
-         "Analysts Split on Outlook for {thing}"),
+        (
+            "{actor} Surprises With {thing}",
+            "{thing} Weighs on {place}",
+            "Analysts Split on Outlook for {thing}",
+        ),
     ),
     Topic(
         "health",
-        ("the health ministry", "the hospital trust", "the WHO", "the regulators",
-         "the GPs", "the drug companies", "the nurses' union"),
-        ("the waiting lists", "the vaccine programme", "the A&E targets", "the measles outbreak",
-         "the prescription charges", "the drug treatment services", "the mental health funding",
-         "the antibiotic resistance", "the staff shortages", "the new cancer drug"),
+        (
+            "the health ministry",
+            "the hospital trust",
+            "the WHO",
+            "the regulators",
+            "the GPs",
+            "the drug companies",
+            "the nurses' union",
+        ),
+        (
+            "the waiting lists",
+            "the vaccine programme",
+            "the A&E targets",
+            "the measles outbreak",
+            "the prescription charges",
+            "the drug treatment services",
+            "the mental health funding",
+            "the antibiotic resistance",
+            "the staff shortages",
+            "the new cancer drug",
+        ),
         ("Westbridge", "Scotland", "Italy", "Romania", "the capital", "rural areas"),
         ("a hospital", "pharmacy", "nursing", "a care home", "public health"),
         ("health", "hospitals", "medicine"),
-        ("{actor} Warns Over {thing}",
-         "New Figures Show {thing} Getting Worse in {place}",
-         "Doctors Welcome {thing}"),
+        (
+            "{actor} Warns Over {thing}",
+            "New Figures Show {thing} Getting Worse in {place}",
+            "Doctors Welcome {thing}",
+        ),
     ),
 )
 
@@ -181,12 +338,43 @@ OFF_TOPIC_LINES: tuple[str, ...] = (
     "Can someone recommend a good series to binge this weekend?",
 )
 
-OPENERS = ("", "", "", "Honestly, ", "To be fair, ", "Frankly, ", "I think ", "In my view ",
-           "Let's be real, ", "Sadly ", "Funny how ", "Look, ", "Personally I think ")
-ADJECTIVES = ("ridiculous", "sensible", "long overdue", "predictable", "interesting", "expensive",
-              "naive", "a step in the right direction", "a total mess", "overblown", "worrying",
-              "encouraging", "badly explained", "not the real issue", "hard to believe",
-              "the right call", "a distraction", "complicated", "underreported", "reckless")
+OPENERS = (
+    "",
+    "",
+    "",
+    "Honestly, ",
+    "To be fair, ",
+    "Frankly, ",
+    "I think ",
+    "In my view ",
+    "Let's be real, ",
+    "Sadly ",
+    "Funny how ",
+    "Look, ",
+    "Personally I think ",
+)
+ADJECTIVES = (
+    "ridiculous",
+    "sensible",
+    "long overdue",
+    "predictable",
+    "interesting",
+    "expensive",
+    "naive",
+    "a step in the right direction",
+    "a total mess",
+    "overblown",
+    "worrying",
+    "encouraging",
+    "badly explained",
+    "not the real issue",
+    "hard to believe",
+    "the right call",
+    "a distraction",
+    "complicated",
+    "underreported",
+    "reckless",
+)
 TIME_UNITS = ("years", "months", "weeks", "decades")
 NUMBERS = ("two", "three", "five", "ten", "4", "6", "12", "20", "40", "a hundred")
 RELATIVES = ("brother", "sister", "dad", "mum", "cousin", "neighbour", "wife", "husband", "friend")
@@ -229,71 +417,161 @@ TEMPLATES: tuple[str, ...] = (
     "Read past the headline and even {actor} can't call {thing} anything but {adj}.",
 )
 
-SHORT_REPLIES = ("Agreed.", "Source?", "This.", "Exactly.", "Well said.", "Not so sure.",
-                 "Good point.", "Fair enough.", "lol", "Thanks for the link.", "Nope.",
-                 "Spot on.", "Where did you read that?", "Same here.", "Ha, true.", "+1",
-                 "Interesting, thanks.", "That's not what the article says.", "Sad but true.",
-                 "Couldn't agree more.", "Says who?", "Ok.")
+SHORT_REPLIES = (
+    "Agreed.",
+    "Source?",
+    "This.",
+    "Exactly.",
+    "Well said.",
+    "Not so sure.",
+    "Good point.",
+    "Fair enough.",
+    "lol",
+    "Thanks for the link.",
+    "Nope.",
+    "Spot on.",
+    "Where did you read that?",
+    "Same here.",
+    "Ha, true.",
+    "+1",
+    "Interesting, thanks.",
+    "That's not what the article says.",
+    "Sad but true.",
+    "Couldn't agree more.",
+    "Says who?",
+    "Ok.",
+)
 
 # --------------------------------------------------------------------------- violation banks
 
-PROFANITY = ("fuck", "fucking", "shit", "bullshit", "crap", "bastard", "asshole", "damn",
-             "piss", "bollocks", "dickhead", "wanker")
+PROFANITY = (
+    "fuck",
+    "fucking",
+    "shit",
+    "bullshit",
+    "crap",
+    "bastard",
+    "asshole",
+    "damn",
+    "piss",
+    "bollocks",
+    "dickhead",
+    "wanker",
+)
 HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "c": "с", "p": "р", "x": "х", "y": "у", "i": "і"}
 LEET = {"a": "@", "e": "3", "i": "1", "o": "0", "s": "$", "t": "7"}
 ZERO_WIDTH = ("\u200b", "\u200c", "\u200d", "\u2060", "\u00ad")
 INSULT_NOUNS = ("idiot", "moron", "clown", "halfwit", "imbecile", "troll", "loser", "muppet")
 INSULT_ADJS = ("pathetic", "brainless", "clueless", "worthless", "deluded", "ignorant")
-THREATS = ("I know where you live.", "Watch your back.", "You'll regret posting that.",
-           "Someone should shut you up for good.", "Keep talking and see what happens to you.")
-TROLL_LINES = ("cry more lol", "triggered much? \U0001f602", "imagine being this dumb \U0001f921",
-               "ok boomer", "nobody asked", "cope harder", "tell us more, genius \U0001f913",
-               "the tears in this thread are delicious")
+THREATS = (
+    "I know where you live.",
+    "Watch your back.",
+    "You'll regret posting that.",
+    "Someone should shut you up for good.",
+    "Keep talking and see what happens to you.",
+)
+TROLL_LINES = (
+    "cry more lol",
+    "triggered much? \U0001f602",
+    "imagine being this dumb \U0001f921",
+    "ok boomer",
+    "nobody asked",
+    "cope harder",
+    "tell us more, genius \U0001f913",
+    "the tears in this thread are delicious",
+)
 HATE_GROUPS = ("immigrants", "muslims", "refugees", "gypsies", "jews", "women", "foreigners")
-HATE_CLAIMS = ("are all criminals", "are parasites", "should be sent back", "are vermin",
-               "ruin everything they touch", "don't deserve any rights")
-SPAM_LINES = ("MAKE ${n} A WEEK FROM HOME!!!", "I earn ${n} a month working two hours a day.",
-              "Get rich quick, 100% guaranteed, no experience needed.",
-              "Send 0.1 BTC and get 0.2 BTC back in 24h!!",
-              "We send bulk emails to a million addresses for only ${n}.",
-              "Earn money online fast, message me on telegram @{handle}.")
-PRODUCTS = ("iPhone 7", "Ray-Ban sunglasses", "designer handbags", "weight loss pills",
-            "Rolex watches", "cheap flights", "car insurance", "football shirts")
+HATE_CLAIMS = (
+    "are all criminals",
+    "are parasites",
+    "should be sent back",
+    "are vermin",
+    "ruin everything they touch",
+    "don't deserve any rights",
+)
+SPAM_LINES = (
+    "MAKE ${n} A WEEK FROM HOME!!!",
+    "I earn ${n} a month working two hours a day.",
+    "Get rich quick, 100% guaranteed, no experience needed.",
+    "Send 0.1 BTC and get 0.2 BTC back in 24h!!",
+    "We send bulk emails to a million addresses for only ${n}.",
+    "Earn money online fast, message me on telegram @{handle}.",
+)
+PRODUCTS = (
+    "iPhone 7",
+    "Ray-Ban sunglasses",
+    "designer handbags",
+    "weight loss pills",
+    "Rolex watches",
+    "cheap flights",
+    "car insurance",
+    "football shirts",
+)
 PROMO_KINDS = ("YouTube channel", "blog", "podcast", "Telegram channel", "Instagram", "shop")
 DRUGS = ("weed", "coke", "MDMA", "molly", "meth", "LSD", "shrooms", "xanax", "ketamine")
-DRUG_CUES = ("DM me if you want some", "discreet delivery, same day", "pure and tested",
-             "I can sort you out", "best prices in town", "everyone should try it")
-VIOLENCE_LINES = ("they cut his throat and the blood sprayed everywhere",
-                  "I'd love to see them beaten until their skulls crack",
-                  "we tied the dog to the car and dragged it down the road",
-                  "the bodies were burned alive and the video shows every second")
-SUICIDE_LINES = ("kys", "just kill yourself", "go jump off a bridge", "do us all a favour and end it")
-MINORS_LINES = ("any girls under 14 here? message me privately, don't tell your parents",
-                "the schoolgirls in that photo are hot")
-EXTREMISM_LINES = ("join the caliphate while there is still time, brothers",
-                   "time to take up arms and burn the parliament down",
-                   "send donations to the mujahideen, wallet in my profile")
+DRUG_CUES = (
+    "DM me if you want some",
+    "discreet delivery, same day",
+    "pure and tested",
+    "I can sort you out",
+    "best prices in town",
+    "everyone should try it",
+)
+VIOLENCE_LINES = (
+    "they cut his throat and the blood sprayed everywhere",
+    "I'd love to see them beaten until their skulls crack",
+    "we tied the dog to the car and dragged it down the road",
+    "the bodies were burned alive and the video shows every second",
+)
+SUICIDE_LINES = (
+    "kys",
+    "just kill yourself",
+    "go jump off a bridge",
+    "do us all a favour and end it",
+)
+MINORS_LINES = (
+    "any girls under 14 here? message me privately, don't tell your parents",
+    "the schoolgirls in that photo are hot",
+)
+EXTREMISM_LINES = (
+    "join the caliphate while there is still time, brothers",
+    "time to take up arms and burn the parliament down",
+    "send donations to the mujahideen, wallet in my profile",
+)
 FOREIGN: dict[str, tuple[str, ...]] = {
-    "es": ("No entiendo por qué el gobierno gasta tanto dinero en esto.",
-           "Esta noticia es una vergüenza, nadie dice la verdad.",
-           "Mi hermano vive allí y dice que la situación es mucho peor."),
-    "fr": ("Encore un article inutile, personne ne croit à cette histoire.",
-           "Le gouvernement ne fait rien et les gens paient toujours plus.",
-           "C'est exactement ce que j'avais prévu il y a deux ans."),
-    "de": ("Das ist doch alles Unsinn, keiner glaubt diesen Zahlen.",
-           "Die Politiker reden viel und machen nichts.",
-           "Mein Nachbar arbeitet dort und sagt etwas ganz anderes."),
-    "it": ("Questa è la solita propaganda, nessuno ci crede più.",
-           "Il governo dovrebbe pensare prima ai cittadini."),
-    "pt": ("Isso é uma vergonha, ninguém fala a verdade sobre isso.",
-           "O governo gasta demais e não resolve nada."),
-    "ru": ("Это всё пропаганда, никто в здравом уме в это не верит.",
-           "Правительство опять врёт, а люди платят.",
-           "Статья ни о чём, автор ничего не понимает."),
-    "tr": ("Bu haber tamamen yalan, kimse buna inanmıyor.",
-           "Hükümet yine hiçbir şey yapmıyor."),
-    "pl": ("To jest kompletna bzdura, nikt w to nie wierzy.",
-           "Rząd znowu wydaje pieniądze na głupoty."),
+    "es": (
+        "No entiendo por qué el gobierno gasta tanto dinero en esto.",
+        "Esta noticia es una vergüenza, nadie dice la verdad.",
+        "Mi hermano vive allí y dice que la situación es mucho peor.",
+    ),
+    "fr": (
+        "Encore un article inutile, personne ne croit à cette histoire.",
+        "Le gouvernement ne fait rien et les gens paient toujours plus.",
+        "C'est exactement ce que j'avais prévu il y a deux ans.",
+    ),
+    "de": (
+        "Das ist doch alles Unsinn, keiner glaubt diesen Zahlen.",
+        "Die Politiker reden viel und machen nichts.",
+        "Mein Nachbar arbeitet dort und sagt etwas ganz anderes.",
+    ),
+    "it": (
+        "Questa è la solita propaganda, nessuno ci crede più.",
+        "Il governo dovrebbe pensare prima ai cittadini.",
+    ),
+    "pt": (
+        "Isso é uma vergonha, ninguém fala a verdade sobre isso.",
+        "O governo gasta demais e não resolve nada.",
+    ),
+    "ru": (
+        "Это всё пропаганда, никто в здравом уме в это не верит.",
+        "Правительство опять врёт, а люди платят.",
+        "Статья ни о чём, автор ничего не понимает.",
+    ),
+    "tr": ("Bu haber tamamen yalan, kimse buna inanmıyor.", "Hükümet yine hiçbir şey yapmıyor."),
+    "pl": (
+        "To jest kompletna bzdura, nikt w to nie wierzy.",
+        "Rząd znowu wydaje pieniądze na głupoty.",
+    ),
 }
 FIRST_NAMES = ("tom", "anna", "mark", "julia", "peter", "sara", "ivan", "maria", "james", "olga")
 LAST_NAMES = ("harlow", "smith", "novak", "jones", "petrov", "garcia", "miller", "brown")
@@ -303,8 +581,16 @@ CITIES = ("Bristol", "Leeds", "Westbridge", "Manchester", "Norwich", "Cardiff")
 TLDS = ("info", "biz", "xyz", "top", "ru", "cn", "online", "club", "com")
 SYLLABLES = ("ka", "zo", "mi", "ret", "lo", "vin", "tra", "bel", "no", "dax", "qui", "sen")
 SHORTENERS = ("bit.ly", "tinyurl.com", "goo.gl", "ow.ly", "is.gd", "t.co")
-PAYLOADS = ("setup.exe", "player_update.exe", "video.scr", "codec.zip", "invoice.pdf.exe",
-            "viewer.apk", "patch.jar", "photos.rar")
+PAYLOADS = (
+    "setup.exe",
+    "player_update.exe",
+    "video.scr",
+    "codec.zip",
+    "invoice.pdf.exe",
+    "viewer.apk",
+    "patch.jar",
+    "photos.rar",
+)
 
 
 # --------------------------------------------------------------------------- text pieces
@@ -382,7 +668,9 @@ class Writer:
         if r.random() < 0.1 and text.endswith("."):
             text = text[:-1]
         if r.random() < 0.05:
-            text += " " + self.pick(("\U0001f644", "\U0001f602", "\U0001f44d", "\U0001f914", ":)", ";)"))
+            text += " " + self.pick(
+                ("\U0001f644", "\U0001f602", "\U0001f44d", "\U0001f914", ":)", ";)")
+            )
         return text
 
     def typos(self, text: str, n: int) -> str:
@@ -399,9 +687,13 @@ class Writer:
         )
 
     def domain(self) -> str:
-        return "".join(self.pick(SYLLABLES) for _ in range(self.rng.randint(2, 3))) + "-" + self.pick(
-            ("deals", "cash", "news", "shop", "win", "free")
-        ) + "." + self.pick(TLDS)
+        return (
+            "".join(self.pick(SYLLABLES) for _ in range(self.rng.randint(2, 3)))
+            + "-"
+            + self.pick(("deals", "cash", "news", "shop", "win", "free"))
+            + "."
+            + self.pick(TLDS)
+        )
 
     def url(self) -> str:
         scheme = self.pick(("http://", "https://", "", "www."))
@@ -449,8 +741,18 @@ Make = Callable[[Writer, Topic], str]
 def v_profanity(w: Writer, t: Topic) -> str:
     word = w.pick(PROFANITY)
     bad = word if w.rng.random() < 0.35 else w.obfuscate(word)
-    return w.embed(t, w.pick((f"what a load of {bad}.", f"this is {bad}.", f"{bad} this.",
-                              f"total {bad} from {w.pick(t.actors)}.", f"{bad}!")))
+    return w.embed(
+        t,
+        w.pick(
+            (
+                f"what a load of {bad}.",
+                f"this is {bad}.",
+                f"{bad} this.",
+                f"total {bad} from {w.pick(t.actors)}.",
+                f"{bad}!",
+            )
+        ),
+    )
 
 
 def v_insult(w: Writer, t: Topic) -> str:
@@ -479,33 +781,42 @@ def v_runon(w: Writer, t: Topic) -> str:
 
 
 def v_spam(w: Writer, t: Topic) -> str:
-    line = w.pick(SPAM_LINES).replace("{n}", str(w.rng.randint(2, 90) * 100)).replace(
-        "{handle}", w.handle()
+    line = (
+        w.pick(SPAM_LINES)
+        .replace("{n}", str(w.rng.randint(2, 90) * 100))
+        .replace("{handle}", w.handle())
     )
     return f"{line} {w.url()}" + (f" {w.url()}" if w.rng.random() < 0.3 else "")
 
 
 def v_commercial(w: Writer, t: Topic) -> str:
     r = w.rng
-    return (f"{w.pick(PRODUCTS)} only {w.pick(('$', '£', '€'))}{r.randint(9, 499)}! "
-            f"Order now at {w.url()} and use code {w.handle().upper()} for {r.randint(1, 7) * 10}% off.")
+    return (
+        f"{w.pick(PRODUCTS)} only {w.pick(('$', '£', '€'))}{r.randint(9, 499)}! "
+        f"Order now at {w.url()} and use code {w.handle().upper()} for {r.randint(1, 7) * 10}% off."
+    )
 
 
 def v_promotion(w: Writer, t: Topic) -> str:
-    return w.embed(t, f"Check out my {w.pick(PROMO_KINDS)} @{w.handle()} for the real story, "
-                      f"{w.pick(('like and subscribe!', 'link in my profile', 'follow for more'))}")
+    return w.embed(
+        t,
+        f"Check out my {w.pick(PROMO_KINDS)} @{w.handle()} for the real story, "
+        f"{w.pick(('like and subscribe!', 'link in my profile', 'follow for more'))}",
+    )
 
 
 def v_personal(w: Writer, t: Topic) -> str:
     r = w.rng
     first, last = w.pick(FIRST_NAMES), w.pick(LAST_NAMES)
-    item = w.pick((
-        f"{first}.{last}{r.randint(1, 99)}@{w.pick(MAIL_HOSTS)}",
-        f"+44 7700 900{r.randint(0, 999):03d}",
-        f"(202) 555-01{r.randint(0, 99):02d}",
-        f"{r.randint(1, 200)} {w.pick(STREETS)}, {w.pick(CITIES)}",
-        "4111 1111 1111 1111",
-    ))
+    item = w.pick(
+        (
+            f"{first}.{last}{r.randint(1, 99)}@{w.pick(MAIL_HOSTS)}",
+            f"+44 7700 900{r.randint(0, 999):03d}",
+            f"(202) 555-01{r.randint(0, 99):02d}",
+            f"{r.randint(1, 200)} {w.pick(STREETS)}, {w.pick(CITIES)}",
+            "4111 1111 1111 1111",
+        )
+    )
     return w.embed(t, f"{first.title()} {last.title()} is behind this, contact: {item}")
 
 
@@ -516,12 +827,14 @@ def v_foreign(w: Writer, t: Topic) -> str:
 
 def v_malware(w: Writer, t: Topic) -> str:
     r = w.rng
-    url = w.pick((
-        f"http://{w.pick(SHORTENERS)}/{w.handle()}",
-        f"http://{r.randint(11, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}/{w.pick(PAYLOADS)}",
-        f"https://{w.domain()}/download/{w.pick(PAYLOADS)}",
-        f"http://xn--{w.handle()}-{w.pick(('sfa', '4ve', 'b1a'))}.com/login",
-    ))
+    url = w.pick(
+        (
+            f"http://{w.pick(SHORTENERS)}/{w.handle()}",
+            f"http://{r.randint(11, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}/{w.pick(PAYLOADS)}",
+            f"https://{w.domain()}/download/{w.pick(PAYLOADS)}",
+            f"http://xn--{w.handle()}-{w.pick(('sfa', '4ve', 'b1a'))}.com/login",
+        )
+    )
     return f"{w.pick(('Full video here:', 'Free download:', 'Leaked documents:', 'Check your account:'))} {url}"
 
 
@@ -559,15 +872,35 @@ def v_hostile(w: Writer, t: Topic) -> str:
         return "".join(w.pick(SYLLABLES) for _ in range(r.randint(2_000, 10_000)))
     if kind == 2:  # zalgo: stacks of combining marks
         base = w.prose(t, 15)
-        return "".join(c + "".join(chr(r.randint(0x300, 0x36F)) for _ in range(r.randint(0, 12))) for c in base)
+        return "".join(
+            c + "".join(chr(r.randint(0x300, 0x36F)) for _ in range(r.randint(0, 12))) for c in base
+        )
     if kind == 3:  # bidi overrides and isolates around normal text
         return f"\u202e{w.prose(t, 12)}\u202c \u2067{w.prose(t, 8)}\u2069"
     if kind == 4:  # random code points from many scripts (no surrogates: not encodable)
-        return "".join(chr(r.choice((r.randint(0x20, 0xD7FF), r.randint(0xE000, 0xFFFD), r.randint(0x10000, 0x1FAFF))))
-                       for _ in range(r.randint(50, 3_000)))
+        return "".join(
+            chr(
+                r.choice(
+                    (
+                        r.randint(0x20, 0xD7FF),
+                        r.randint(0xE000, 0xFFFD),
+                        r.randint(0x10000, 0x1FAFF),
+                    )
+                )
+            )
+            for _ in range(r.randint(50, 3_000))
+        )
     if kind == 5:  # regex bait: near-emails, near-URLs, nested brackets
-        return w.pick(("a" * 5_000 + "@", "http://" + "a." * 3_000, "(" * 5_000 + ")" * 4_999,
-                       "1 " * 5_000, "x@" * 3_000, "www." * 2_000))
+        return w.pick(
+            (
+                "a" * 5_000 + "@",
+                "http://" + "a." * 3_000,
+                "(" * 5_000 + ")" * 4_999,
+                "1 " * 5_000,
+                "x@" * 3_000,
+                "www." * 2_000,
+            )
+        )
     if kind == 6:  # control characters and NUL
         return "".join(chr(r.randint(0, 31)) if r.random() < 0.3 else c for c in w.prose(t, 20))
     if kind == 7:  # fullwidth and mathematical letters (also an obfuscation route)
@@ -603,7 +936,9 @@ KINDS: tuple[tuple[str, Make, float], ...] = (
     ("off-topic", v_off_topic, 0.008),
     ("hostile", v_hostile, 0.003),
 )
-FLASH_MOB_RATE = 0.0015  # chance a comment starts a burst of 5-12 near-copies from different authors
+FLASH_MOB_RATE = (
+    0.0015  # chance a comment starts a burst of 5-12 near-copies from different authors
+)
 FLOOD_RATE = 0.0015  # chance a comment starts one author's burst of 6-15 junk messages
 SHORT_REPLY_RATE = 0.06  # clean one-liners: "Agreed.", "Source?"
 
@@ -618,13 +953,27 @@ def make_threads(w: Writer, n_threads: int) -> list[tuple[dict[str, object], Top
         title = w.pick(topic.titles).format(
             thing=w.pick(topic.things), actor=w.pick(topic.actors), place=w.pick(topic.places)
         )
-        title = " ".join(x[0].upper() + x[1:] if x.islower() and len(x) > 3 else x for x in title.split())
-        paragraphs = [" ".join(w.sentence(topic) for _ in range(w.rng.randint(2, 5)))
-                      for _ in range(w.rng.randint(3, 5))]
+        title = " ".join(
+            x[0].upper() + x[1:] if x.islower() and len(x) > 3 else x for x in title.split()
+        )
+        paragraphs = [
+            " ".join(w.sentence(topic) for _ in range(w.rng.randint(2, 5)))
+            for _ in range(w.rng.randint(3, 5))
+        ]
         k = w.rng.randint(2, min(4, len(topic.tags)))
         tags = w.rng.sample(list(topic.tags), k)
-        out.append(({"id": f"gt{i + 1:05d}", "title": title, "body": "\n\n".join(paragraphs),
-                     "language": "en", "tags": tags}, topic))
+        out.append(
+            (
+                {
+                    "id": f"gt{i + 1:05d}",
+                    "title": title,
+                    "body": "\n\n".join(paragraphs),
+                    "language": "en",
+                    "tags": tags,
+                },
+                topic,
+            )
+        )
     return out
 
 
@@ -637,7 +986,9 @@ def zipf_cum_weights(n: int, s: float) -> list[float]:
     return out
 
 
-def generate(n: int, seed: int, n_threads: int | None = None) -> tuple[list[dict[str, object]], Iterator[dict[str, object]]]:
+def generate(
+    n: int, seed: int, n_threads: int | None = None
+) -> tuple[list[dict[str, object]], Iterator[dict[str, object]]]:
     """Threads, and a lazy iterator over exactly `n` comments in created_at order."""
     rng = random.Random(seed)
     w = Writer(rng)
@@ -645,7 +996,9 @@ def generate(n: int, seed: int, n_threads: int | None = None) -> tuple[list[dict
     return [t for t, _ in threads], _comments(w, n, threads)
 
 
-def _comments(w: Writer, n: int, threads: list[tuple[dict[str, object], Topic]]) -> Iterator[dict[str, object]]:
+def _comments(
+    w: Writer, n: int, threads: list[tuple[dict[str, object], Topic]]
+) -> Iterator[dict[str, object]]:
     r = w.rng
     n_authors = max(20, n // 8)
     thread_cw = zipf_cum_weights(len(threads), 1.05)
@@ -667,9 +1020,15 @@ def _comments(w: Writer, n: int, threads: list[tuple[dict[str, object], Topic]])
         past = recent.setdefault(ti, deque(maxlen=20))
         parent = past[r.randrange(len(past))] if past and r.random() < 0.3 else None
         past.append(cid)
-        return {"id": cid, "thread_id": threads[ti][0]["id"], "author_id": f"u{author:06d}",
-                "text": text, "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "parent_id": parent, "kind": kind}
+        return {
+            "id": cid,
+            "thread_id": threads[ti][0]["id"],
+            "author_id": f"u{author:06d}",
+            "text": text,
+            "created_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "parent_id": parent,
+            "kind": kind,
+        }
 
     while made < n:
         ti = r.choices(range(len(threads)), cum_weights=thread_cw)[0]
@@ -682,16 +1041,27 @@ def _comments(w: Writer, n: int, threads: list[tuple[dict[str, object], Topic]])
             for member in r.sample(range(1, n_authors + 1), r.randint(5, 12)):
                 if made >= n:
                     break
-                text = base if r.random() < 0.4 else w.roughen(base + w.pick(("", "!", "!!", " Share this!")))
+                text = (
+                    base
+                    if r.random() < 0.4
+                    else w.roughen(base + w.pick(("", "!", "!!", " Share this!")))
+                )
                 yield emit(ti, member, text, "flash-mob", r.uniform(5, 60))
             continue
         if roll < FLASH_MOB_RATE + FLOOD_RATE:
             for _ in range(r.randint(6, 15)):
                 if made >= n:
                     break
-                junk = w.pick(("asdfgh", "lol " * r.randint(3, 12), "?????", w.handle(),
-                               w.pick(topic.things).split()[-1] + " " + "blah " * r.randint(2, 8),
-                               "".join(w.pick(SYLLABLES) for _ in range(r.randint(3, 9)))))
+                junk = w.pick(
+                    (
+                        "asdfgh",
+                        "lol " * r.randint(3, 12),
+                        "?????",
+                        w.handle(),
+                        w.pick(topic.things).split()[-1] + " " + "blah " * r.randint(2, 8),
+                        "".join(w.pick(SYLLABLES) for _ in range(r.randint(3, 9))),
+                    )
+                )
                 yield emit(ti, author, junk.strip(), "flooding", r.uniform(3, 40))
             continue
         k = r.random()
@@ -721,16 +1091,20 @@ def threads_path_for(out: Path) -> Path:
 def open_text_out(path: Path) -> Iterator[IO[str]]:
     """Write UTF-8 text; gzip without a timestamp or name so output is byte-identical."""
     if path.name.endswith(".gz"):
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
-            with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text:
-                yield text
+        with (
+            open(path, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+            io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text,
+        ):
+            yield text
     else:
         with open(path, "w", encoding="utf-8", newline="\n") as text:
             yield text
 
 
-def write_corpus(n: int, seed: int, out: Path, threads_out: Path | None = None,
-                 n_threads: int | None = None) -> Counter[str]:
+def write_corpus(
+    n: int, seed: int, out: Path, threads_out: Path | None = None, n_threads: int | None = None
+) -> Counter[str]:
     """Write the comments to `out` and threads beside it; return the count of each kind."""
     threads, comments = generate(n, seed, n_threads)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -750,9 +1124,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=100_000, help="number of comments (default 100000)")
     ap.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     ap.add_argument("--threads", type=int, default=None, help="number of threads (default n/150)")
-    ap.add_argument("-o", "--output", type=Path, required=True, help="comments file, .jsonl or .jsonl.gz")
-    ap.add_argument("--threads-output", type=Path, default=None,
-                    help="threads file (default: beside the output, NAME.threads.jsonl[.gz])")
+    ap.add_argument(
+        "-o", "--output", type=Path, required=True, help="comments file, .jsonl or .jsonl.gz"
+    )
+    ap.add_argument(
+        "--threads-output",
+        type=Path,
+        default=None,
+        help="threads file (default: beside the output, NAME.threads.jsonl[.gz])",
+    )
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("--n must be at least 1")

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
 import regex
 
-__all__ = ["View", "TextViews", "fold_key", "normalize_key", "is_word_char", "MASK"]
+__all__ = ["MASK", "TextViews", "View", "fold_key", "is_word_char", "normalize_key"]
 
 MASK = "*"
 """The character the skeleton uses for a masked letter (`f#ck` -> `f*ck`)."""
@@ -37,23 +37,28 @@ _Edit = tuple[int, int, str]  # replace text[start:end] with the string
 class View:
     """A derived string with a map back to the raw text.
 
-    `starts[i]`/`ends[i]` give the raw span of view character i; `None` means the view
-    has the raw text's own offsets (no character was added, removed or merged).
+    The map is piecewise: segment k starts at view offset `_vs[k]` and is either linear
+    (view char i maps to raw `[_rs[k] + i - _vs[k], +1)`) or a block (every char in it maps
+    to raw `[_rs[k], _re[k])`, for merged or expanded characters). Segments are few (one
+    per edit), so building and looking up stay cheap; `_vs is None` means identity.
     """
 
-    __slots__ = ("text", "_starts", "_ends", "_raw_len")
+    __slots__ = ("_lin", "_raw_len", "_re", "_rs", "_vs", "text")
 
-    def __init__(
-        self,
-        text: str,
-        raw_len: int,
-        starts: Sequence[int] | None = None,
-        ends: Sequence[int] | None = None,
-    ) -> None:
+    def __init__(self, text: str, raw_len: int, segments: _MapBuilder | None = None) -> None:
         self.text = text
         self._raw_len = raw_len
-        self._starts = starts
-        self._ends = ends
+        self._vs: list[int] | None = None
+        self._rs: list[int] = []
+        self._re: list[int] = []
+        self._lin: list[bool] = []
+        if segments is not None and not segments.is_identity(len(text), raw_len):
+            self._vs, self._rs, self._re, self._lin = (
+                segments.vs,
+                segments.rs,
+                segments.re,
+                segments.lin,
+            )
 
     def __len__(self) -> int:
         return len(self.text)
@@ -64,7 +69,17 @@ class View:
     @property
     def is_identity(self) -> bool:
         """True when view offsets are raw offsets."""
-        return self._starts is None
+        return self._vs is None
+
+    def _char(self, i: int) -> tuple[int, int]:
+        """Raw span of view character i (0 <= i < len)."""
+        vs = self._vs
+        assert vs is not None
+        k = bisect_right(vs, i) - 1
+        if self._lin[k]:
+            r = self._rs[k] + i - vs[k]
+            return r, r + 1
+        return self._rs[k], self._re[k]
 
     def raw_span(self, start: int, end: int) -> tuple[int, int]:
         """The raw span [start, end) covering view characters [start, end).
@@ -75,15 +90,82 @@ class View:
         n = len(self.text)
         start = min(max(start, 0), n)
         end = min(max(end, start), n)
-        if self._starts is None or self._ends is None:
+        if self._vs is None:
             return start, end
         if end == start:
-            pos = self._starts[start] if start < n else self._raw_len
+            pos = self._char(start)[0] if start < n else self._raw_len
             return pos, pos
-        return self._starts[start], self._ends[end - 1]
+        return self._char(start)[0], self._char(end - 1)[1]
+
+    def with_text(self, text: str) -> View:
+        """A view of a same-length rewrite of this text, sharing its map."""
+        assert len(text) == len(self.text)
+        out = View(text, self._raw_len)
+        out._vs, out._rs, out._re, out._lin = self._vs, self._rs, self._re, self._lin
+        return out
 
     def raw_spans(self, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         return [self.raw_span(s, e) for s, e in spans]
+
+
+class _MapBuilder:
+    """Accumulates the segments of a new view's map, merging where they continue."""
+
+    __slots__ = ("lin", "n", "re", "rs", "vs")
+
+    def __init__(self) -> None:
+        self.vs: list[int] = []
+        self.rs: list[int] = []
+        self.re: list[int] = []
+        self.lin: list[bool] = []
+        self.n = 0
+
+    def is_identity(self, length: int, raw_len: int) -> bool:
+        return length == raw_len and (
+            not self.vs or (len(self.vs) == 1 and self.lin[0] and self.rs[0] == 0)
+        )
+
+    def linear(self, rs: int, length: int) -> None:
+        if length <= 0:
+            return
+        if self.lin and self.lin[-1] and self.re[-1] == rs:
+            self.re[-1] = rs + length
+        else:
+            self.vs.append(self.n)
+            self.rs.append(rs)
+            self.re.append(rs + length)
+            self.lin.append(True)
+        self.n += length
+
+    def block(self, rs: int, re_: int, length: int) -> None:
+        if length <= 0:
+            return
+        if not (self.lin and not self.lin[-1] and self.rs[-1] == rs and self.re[-1] == re_):
+            self.vs.append(self.n)
+            self.rs.append(rs)
+            self.re.append(re_)
+            self.lin.append(False)
+        self.n += length
+
+    def copy(self, view: View, a: int, b: int) -> None:
+        """Append the map of view characters [a, b)."""
+        if a >= b:
+            return
+        vs = view._vs
+        if vs is None:
+            self.linear(a, b - a)
+            return
+        k = bisect_right(vs, a) - 1
+        total = len(view.text)
+        while a < b:
+            seg_end = vs[k + 1] if k + 1 < len(vs) else total
+            take = min(b, seg_end) - a
+            if view._lin[k]:
+                self.linear(view._rs[k] + a - vs[k], take)
+            else:
+                self.block(view._rs[k], view._re[k], take)
+            a += take
+            k += 1
 
 
 def _apply_edits(text: str, view: View, edits: Sequence[_Edit]) -> View:
@@ -94,63 +176,52 @@ def _apply_edits(text: str, view: View, edits: Sequence[_Edit]) -> View:
     """
     if not edits:
         return view
-    starts = view._starts
-    ends = view._ends
-    new_starts: array[int] = array("q")
-    new_ends: array[int] = array("q")
+    out = _MapBuilder()
     pieces: list[str] = []
     pos = 0
-
-    def copy(a: int, b: int) -> None:
-        if a >= b:
-            return
-        pieces.append(text[a:b])
-        if starts is None or ends is None:
-            new_starts.extend(range(a, b))
-            new_ends.extend(range(a + 1, b + 1))
-        else:
-            new_starts.extend(starts[a:b])
-            new_ends.extend(ends[a:b])
-
     for s, e, repl in edits:
-        copy(pos, s)
+        if pos < s:
+            pieces.append(text[pos:s])
+            out.copy(view, pos, s)
         if repl:
             pieces.append(repl)
             if len(repl) == e - s:
-                if starts is None or ends is None:
-                    new_starts.extend(range(s, e))
-                    new_ends.extend(range(s + 1, e + 1))
-                else:
-                    new_starts.extend(starts[s:e])
-                    new_ends.extend(ends[s:e])
+                out.copy(view, s, e)
             else:
-                rs = s if starts is None else starts[s]
-                re_ = e if ends is None else ends[e - 1]
-                new_starts.extend([rs] * len(repl))
-                new_ends.extend([re_] * len(repl))
+                rs, re_ = view.raw_span(s, e)
+                out.block(rs, re_, len(repl))
         pos = e
-    copy(pos, len(text))
-    return View("".join(pieces), view._raw_len, new_starts, new_ends)
+    if pos < len(text):
+        pieces.append(text[pos:])
+        out.copy(view, pos, len(text))
+    return View("".join(pieces), view._raw_len, out)
 
 
 # --- normalized ---------------------------------------------------------------------
 
-# Characters that render as nothing (or are used to hide letters): zero-width space and
-# joiners, word joiner, soft hyphen, bidi controls, tags (all Cf); variation selectors and
-# the combining grapheme joiner; Hangul fillers that display blank.
-_INVISIBLE = regex.compile(
-    r"[\p{Cf}\p{Variation_Selector}\u034F\u115F\u1160\u3164\uFFA0]+"
+# Characters that render as nothing and are used to hide letters: soft hyphen, zero-width
+# space/joiners, word joiner and invisible operators, bidi controls, BOM, tags, variation
+# selectors, the combining grapheme joiner and the blank Hangul fillers. Visible format
+# characters (Arabic number signs...) stay. A `re` class of ranges is far faster to scan
+# than Unicode property lookups.
+_INVISIBLE_CLASS = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\U000e0100-\U000e01ef"
 )
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CLASS}]+")
 # A stretch that needs per-cluster work: a base with its combining marks (capped, so a
 # flood of marks is processed in bounded pieces: CPython's canonical reordering is
-# quadratic in a run's length), a character NFKC may change, an invisible one, or a lone
-# surrogate.
+# quadratic in a run's length), a character NFKC may change, a format character, or a
+# lone surrogate.
 _COMPLEX = regex.compile(
     r"[^\p{M}]?\p{M}{1,32}"
-    r"|[\p{NFKC_QC=N}\p{NFKC_QC=M}\p{Cf}\p{Cs}\p{Variation_Selector}"
-    r"\u115F\u1160\u3164\uFFA0]"
+    r"|[\p{NFKC_QC=N}\p{NFKC_QC=M}\p{Cf}\p{Cs}" + _INVISIBLE_CLASS + "]"
 )
-_SURROGATE = regex.compile(r"\p{Cs}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Above this length the whole-text quick check is skipped for the linear cluster path.
+_QUICK_CHECK_MAX = 100_000
 
 
 def _nfkc_fold(s: str) -> str:
@@ -180,9 +251,14 @@ def _build_normalized(raw: str) -> View:
     n = len(raw)
     if raw.isascii():
         return View(raw.lower(), n)
-    if _COMPLEX.search(raw) is None:
+    if (
+        n <= _QUICK_CHECK_MAX
+        and unicodedata.is_normalized("NFKC", raw)
+        and _INVISIBLE.search(raw) is None
+        and _SURROGATE.search(raw) is None
+    ):
         folded = raw.casefold()
-        if len(folded) == n:
+        if len(folded) == n:  # casefold never drops a char, so this is one to one
             return View(folded, n)
     # Each complex cluster is normalized on its own and maps to its raw span; the plain
     # stretches between clusters are only case-folded.
@@ -196,7 +272,6 @@ def _build_normalized(raw: str) -> View:
         pos = e
     if pos < n:
         _casefold_edits_fast(raw, pos, n, edits)
-    # Same-length edits of plain stretches keep per-char offsets; the rest merge.
     return _apply_edits(raw, View(raw, n), edits)
 
 
@@ -213,64 +288,74 @@ def _casefold_edits_fast(raw: str, a: int, b: int, edits: list[_Edit]) -> None:
 
 # --- skeleton: folding accents and look-alikes ------------------------------------------
 
-# Look-alikes of Latin letters, as they appear after case folding. Compact on purpose:
-# the characters people actually use to dodge filters, not the whole confusables table.
-_HOMOGLYPHS: dict[str, str] = {
+# Look-alikes of Latin letters, as they appear after case folding, paired position by
+# position. Compact on purpose: the characters people use to dodge filters, not the whole
+# confusables table.
+_HOMOGLYPH_PAIRS = (
     # Cyrillic
-    "а": "a", "в": "b", "г": "r", "е": "e", "ё": "e", "к": "k", "м": "m",
-    "н": "h", "о": "o", "п": "n", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x",
-    "ш": "w", "щ": "w", "ъ": "b", "ь": "b", "і": "i", "ї": "i", "ј": "j", "ѕ": "s",
-    "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "һ": "h", "ү": "y", "ɡ": "g", "ս": "u",
-    "օ": "o", "ո": "n", "ց": "g", "հ": "h", "ք": "p",
+    ("авгеёкмнопрстухшщъьіїјѕԁԛԝӏһүɡսօոցհք", "abreekmhonpctyxwwbbiijsdqwlhyguonghp"),
     # Greek (upper-case forms are folded to these first)
-    "α": "a", "β": "b", "γ": "y", "δ": "d", "ε": "e", "ζ": "z", "η": "n", "θ": "o",
-    "ι": "i", "κ": "k", "μ": "u", "ν": "v", "ο": "o", "π": "n", "ρ": "p", "σ": "o",
-    "ς": "c", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
-    # Latin letters without a decomposition, and IPA/small capitals
-    "ı": "i", "ȷ": "j", "ł": "l", "đ": "d", "ħ": "h", "ø": "o", "ŧ": "t", "ƀ": "b",
-    "ɨ": "i", "ʉ": "u", "ɑ": "a", "ɛ": "e", "ɩ": "i", "ɪ": "i", "ʟ": "l", "ʀ": "r",
-    "ʏ": "y", "ɴ": "n", "ʙ": "b", "ʜ": "h", "ɢ": "g", "ᴀ": "a", "ᴄ": "c", "ᴅ": "d",
-    "ᴇ": "e", "ᴊ": "j", "ᴋ": "k", "ᴍ": "m", "ᴏ": "o", "ᴘ": "p", "ᴛ": "t", "ᴜ": "u",
-    "ᴠ": "v", "ᴡ": "w", "ᴢ": "z", "ꜰ": "f", "ꜱ": "s", "ǫ": "q", "ǀ": "l",
-    "ꞵ": "b", "ꮃ": "w",
+    ("αβγδεζηθικμνοπρσςτυχωϲϳ", "abydeznoikuvonpoctuxwcj"),
+    # Latin letters without a decomposition, IPA and small capitals
+    ("ıȷłđħøŧƀɨʉɑɛɩɪʟʀʏɴʙʜɢᴀᴄᴅᴇᴊᴋᴍᴏᴘᴛᴜᴠᴡᴢꜰꜱǫǀꞵꮃ", "ijldhotbiuaeiilrynbhgacdejkmoptuvwzfsqlbw"),
+    # Typographic punctuation: plain ASCII keeps the fast ASCII patterns in use
+    ("‘’‚‛“”„‟‐‑‒–—―−", "''''\"\"\"\"-------"),
     # Mask look-alikes become the mask itself
-    "∗": "*", "⁎": "*", "✱": "*", "✲": "*", "✳": "*", "★": "*", "☆": "*", "•": "*",
-    "●": "*", "◦": "*", "▪": "*", "■": "*", "♡": "*", "♥": "*", "❤": "*",
+    ("∗⁎✱✲✳★☆•●◦▪■♡♥❤", "***************"),
+)
+_HOMOGLYPHS: dict[str, str] = {
+    src: dst for pair in _HOMOGLYPH_PAIRS for src, dst in zip(*pair, strict=True)
 }
 # Regional indicator symbols (flag letters) are used as letters: 🇫🇺🇨🇰.
 for _i in range(26):
     _HOMOGLYPHS[chr(0x1F1E6 + _i)] = chr(ord("a") + _i)
 # Upper-case Greek letters whose lower-case form looks like another Latin letter.
 _UPPER_HOMOGLYPHS = {"Η": "h", "Μ": "m", "Ν": "n"}
-_UPPER_TARGETS = regex.compile(r"[ημν]")
+_UPPER_TARGETS = re.compile("[ημν]")
 _MARKS = regex.compile(r"[\p{Mn}\p{Me}]+")
 
 
-class _FoldTable(dict[int, str]):
-    """str.translate table: accents stripped and look-alikes folded, one char to one."""
-
-    def __missing__(self, code: int) -> str:
-        c = chr(code)
-        out = _HOMOGLYPHS.get(c)
-        if out is None:
-            decomposed = unicodedata.normalize("NFD", c)
-            base = decomposed[0]
-            if len(decomposed) > 1 and not unicodedata.combining(base):
-                if all(unicodedata.category(x) in ("Mn", "Me") for x in decomposed[1:]):
-                    c = base
-            out = _HOMOGLYPHS.get(c, c)
-        if len(self) < 65536:  # bounded: hostile text may hold many distinct chars
-            self[code] = out
+def _fold_char(c: str) -> str:
+    """One character with its accents stripped and a look-alike folded, one to one."""
+    out = _HOMOGLYPHS.get(c)
+    if out is not None:
         return out
+    decomposed = unicodedata.normalize("NFD", c)
+    base = decomposed[0]
+    if (
+        len(decomposed) > 1
+        and not unicodedata.combining(base)
+        and all(unicodedata.category(x) in ("Mn", "Me") for x in decomposed[1:])
+    ):
+        c = base
+    return _HOMOGLYPHS.get(c, c)
 
 
-_FOLD = _FoldTable()
+# A plain dict keeps str.translate in C; characters are added as texts bring them.
+_FOLD: dict[int, str] = {}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+_FOLD_CACHE_MAX = 1 << 16  # hostile text may bring many distinct characters
+
+
+def _translate_fold(text: str) -> str:
+    new = {c for c in _NON_ASCII.findall(text) if ord(c) not in _FOLD}
+    if new and len(_FOLD) + len(new) > _FOLD_CACHE_MAX:
+        return "".join(_fold_char(c) if ord(c) > 127 else c for c in text)
+    for c in new:
+        _FOLD[ord(c)] = _fold_char(c)
+    # Translating only the non-ASCII runs: str.translate is slow on mixed text.
+    return _NON_ASCII_RUN.sub(_translate_run, text)
+
+
+def _translate_run(m: re.Match[str]) -> str:
+    return m.group().translate(_FOLD)
 
 
 def fold_key(s: str) -> str:
     """A word-list entry as the skeleton view would spell it (no leet, masks or joins)."""
     s = _MARKS.sub("", _nfkc_fold(s))
-    return s.translate(_FOLD) if not s.isascii() else s
+    return _translate_fold(s) if not s.isascii() else s
 
 
 def _fold_step(raw: str, view: View) -> View:
@@ -281,7 +366,7 @@ def _fold_step(raw: str, view: View) -> View:
     if _MARKS.search(text):
         view = _apply_edits(text, view, [(*m.span(), "") for m in _MARKS.finditer(text)])
         text = view.text
-    folded = text.translate(_FOLD)
+    folded = _translate_fold(text)
     edits: list[_Edit] = []
     for m in _UPPER_TARGETS.finditer(text):
         s, e = view.raw_span(m.start(), m.end())
@@ -293,58 +378,95 @@ def _fold_step(raw: str, view: View) -> View:
             chars[s] = repl
         folded = "".join(chars)
     # The fold is one char to one, so offsets are unchanged.
-    return View(folded, view._raw_len, view._starts, view._ends)
+    return view.with_text(folded)
 
 
 # --- skeleton: de-obfuscation steps on folded text ----------------------------------------
 
-_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
-         "!": "i", "|": "i"}
+_LEET = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "i",
+}
 _STRONG_MASKS = "*#%"
-_L = r"[^\W\d_]"  # a letter (any script)
-_TOKCH = r"(?:[^\W_]|[@$|*#%])"
+_TOKEN_SYMBOLS = "@$|*#%"
 
-# Single letters separated by spaces, dots, dashes, underscores or stars, 3+ in a row:
-# `s h i t`, `f.u.c.k`, `f-u-c-k-i-n-g`. Each single must stand alone.
-_SPACED = re.compile(
-    r"(?<![\w@$|])[^\W_](?![\w@$|])"
-    r"(?:[ \t\r\n.\-_*·]{1,3}(?:[^\W_]|[@$])(?![\w@$|])){2,}"
-)
-_SPACED_SEP = re.compile(r"[ \t\r\n.\-_*·]+")
-# A letter next to a leet or mask character: the only case the leet step looks at.
-_LEET_HINT = re.compile(rf"{_L}[0-9@$|!*#%]|[0-9@$|*#%]{_L}")
-_TOKEN = re.compile(rf"{_TOKCH}+(?:!+{_TOKCH}+)*")
-_UNIT = re.compile(rf"[0-9]+{_L}{{1,2}}")  # 4g, 5th, 10am, 3d: not leet
-# A dash or underscore between short letter runs masks letters (`f-ck`, `sh_t`);
-# between longer runs it joins words (`e-mail`, `my_name`).
-_WEAK_MASK = re.compile(rf"(?<![^\W_]){_L}{{1,3}}([-_]{{1,3}}){_L}{{1,3}}(?![^\W_])")
-_REPEAT = re.compile(rf"({_L})\1{{2,}}")
+
+class _Patterns:
+    """The step patterns, compiled twice: explicit ASCII classes are several times faster
+    to scan than Unicode categories, and most comments are ASCII after folding."""
+
+    def __init__(self, ascii_only: bool) -> None:
+        if ascii_only:
+            letter, alnum, word, tokch = "[a-z]", "[a-z0-9]", "[a-z0-9_", "[a-z0-9@$|*#%]"
+        else:
+            letter, alnum, word, tokch = r"[^\W\d_]", r"[^\W_]", r"[\w", r"(?:[^\W_]|[@$|*#%])"
+
+        flags = re.ASCII if ascii_only else 0
+
+        def rx(template: str) -> re.Pattern[str]:
+            return re.compile(
+                template.replace("{L}", letter)
+                .replace("{A}", alnum)
+                .replace("{W}", word)
+                .replace("{T}", tokch),
+                flags,
+            )
+
+        sep = r"[ \t\r\n.\-_*\u00b7]"
+        # Single letters separated by spaces, dots, dashes, underscores or stars, 3+ in a
+        # row: `s h i t`, `f.u.c.k`, `f-u-c-k-i-n-g`. Each single must stand alone.
+        self.spaced = rx(
+            r"(?<!{W}@$|])(?:{A}|[@$])(?!{W}@$|])"
+            rf"(?:{sep}{{1,3}}(?:{{A}}|[@$])(?!{{W}}@$|])){{2,}}"
+        )
+        # Two singles in a row, the first after a separator: cheap to scan for.
+        self.spaced_hint = rx(rf"{sep}(?:{{A}}|[@$]){sep}{{1,3}}(?:{{A}}|[@$])(?!{{W}}@$|])")
+        self.token = rx(r"{T}+(?:!+{T}+)*")
+        self.unit = rx(r"[0-9]+{L}{1,2}")  # 4g, 5th, 10am, 3d: not leet
+        # A dash or underscore between short letter runs may mask letters (`f-ck`, `sh_t`);
+        # between longer runs it joins words (`e-mail`, `my_name`). See _weak_mask_edits.
+        self.weak_mask = rx(r"(?<!{W}])({L}{1,3})([-_]{1,3})({L}{1,3})(?!{W}])")
+        self.repeat = rx(r"({L})\1{2,}")
+
+
+_ASCII = _Patterns(True)
+_UNICODE = _Patterns(False)
+_SPACED_SEP = re.compile(r"[ \t\r\n.\-_*\u00b7]+")
+_LEET_RUN = re.compile(r"[0-9@$|*#%!]+")
 
 
 def _sep_kind(sep: str) -> tuple[str, int]:
-    # Whitespace separators of different lengths differ: `f u c k  y o u` is two words.
+    # Any run of whitespace is one kind: `s  h i t` is still one word.
     if sep.isspace():
-        return " ", len(sep)
+        return " ", 0
     return "".join(sorted({" " if c.isspace() else c for c in sep})), 0
 
 
-def _spaced_edits(text: str) -> list[_Edit]:
+def _spaced_edits(text: str, p: _Patterns) -> list[_Edit]:
     """Remove the separators of runs of 3+ single letters that share one kind of separator.
 
     Requiring one kind keeps `a U.S. citizen` apart (a space, then dots).
     """
     edits: list[_Edit] = []
-    for m in _SPACED.finditer(text):
+    for m in p.spaced.finditer(text):
         base = m.start()
         seps = [(base + sm.start(), base + sm.end()) for sm in _SPACED_SEP.finditer(m.group())]
         i = 0
         while i < len(seps):
-            kind = _sep_kind(text[seps[i][0]:seps[i][1]])
+            kind = _sep_kind(text[seps[i][0] : seps[i][1]])
             j = i + 1
-            while j < len(seps) and _sep_kind(text[seps[j][0]:seps[j][1]]) == kind:
+            while j < len(seps) and _sep_kind(text[seps[j][0] : seps[j][1]]) == kind:
                 j += 1
             # seps[i:j] join the singles from the one before seps[i] to the one after seps[j-1].
-            run = text[seps[i][0] - 1:seps[j - 1][1] + 1]
+            run = text[seps[i][0] - 1 : seps[j - 1][1] + 1]
             if j - i >= 2 and sum(c.isalpha() for c in run) >= 2:
                 edits.extend((a, b, "") for a, b in seps[i:j])
                 # The last single ends this word: the separator after it stays.
@@ -353,11 +475,11 @@ def _spaced_edits(text: str) -> list[_Edit]:
     return edits
 
 
-def _leet_token(tok: str) -> str | None:
+def _leet_token(tok: str, p: _Patterns) -> str | None:
     """The token with leet read as letters and masks as MASK, or None to keep it."""
     if tok.isalpha() or not any(c.isalpha() for c in tok):
-        return None
-    if _UNIT.fullmatch(tok):
+        return None  # plain words, and numbers, prices, percentages, `#1`, `***`
+    if p.unit.fullmatch(tok):
         return None
     out: list[str] = []
     for c in tok:
@@ -372,57 +494,70 @@ def _leet_token(tok: str) -> str | None:
     return "".join(out)
 
 
-def _leet_edits(text: str) -> list[_Edit]:
+def _is_tokch(c: str) -> bool:
+    return c.isalnum() or c in _TOKEN_SYMBOLS
+
+
+def _leet_edits(text: str, p: _Patterns) -> list[_Edit]:
+    """Read leet and masks inside words; driven by the (few) runs of symbols and digits."""
     edits: list[_Edit] = []
+    n = len(text)
     pos = 0
-    for hint in _LEET_HINT.finditer(text):
-        if hint.start() < pos:
+    for run in _LEET_RUN.finditer(text):
+        s, e = run.span()
+        if s < pos:
             continue
-        # Expand the hint to its whole token.
-        s = hint.start()
-        while s > 0 and (_is_tokch(text[s - 1]) or (text[s - 1] == "!" and s > 1
-                                                    and _is_tokch(text[s - 2]))):
+        before = text[s - 1] if s else " "
+        after = text[e] if e < n else " "
+        if not (before.isalpha() or after.isalpha()):
+            continue  # `2017`, `$50`, `100%`, `wow!`: no letter touches the run
+        if before.isalpha() and not _is_tokch(after) and run.group().strip("!") == "":
+            continue  # sentence punctuation after a word
+        while s > 0 and (
+            _is_tokch(text[s - 1]) or (text[s - 1] == "!" and s > 1 and _is_tokch(text[s - 2]))
+        ):
             s -= 1
-        m = _TOKEN.match(text, s)
-        if m is None:  # pragma: no cover - a hint always starts inside a token
-            pos = hint.end()
+        m = p.token.match(text, s)
+        if m is None:
             continue
-        tok = m.group()
-        new = _leet_token(tok)
-        if new is not None and new != tok:
+        new = _leet_token(m.group(), p)
+        if new is not None and new != m.group():
             edits.append((m.start(), m.end(), new))
         pos = m.end()
     return edits
 
 
-def _is_tokch(c: str) -> bool:
-    return c.isalnum() or c in "@$|*#%"
+def _weak_mask_edits(text: str, p: _Patterns) -> list[_Edit]:
+    """`f-ck`, `sh_t`, `b-tch`: a single letter on one side and at most four letters in
+    all; `is-it`, `co-op` and `e-mail` stay words."""
+    edits: list[_Edit] = []
+    for m in p.weak_mask.finditer(text):
+        left, right = len(m.group(1)), len(m.group(3))
+        if min(left, right) == 1 and left + right <= 4:
+            edits.append((m.start(2), m.end(2), MASK * (m.end(2) - m.start(2))))
+    return edits
 
 
-def _weak_mask_edits(text: str) -> list[_Edit]:
-    return [(m.start(1), m.end(1), MASK * (m.end(1) - m.start(1)))
-            for m in _WEAK_MASK.finditer(text)]
-
-
-def _repeat_edits(text: str) -> list[_Edit]:
-    return [(m.start(), m.end(), m.group(1)) for m in _REPEAT.finditer(text)]
-
-
-_STEPS: tuple[tuple[re.Pattern[str] | None, Callable[[str], list[_Edit]]], ...] = (
-    (_SPACED, _spaced_edits),
-    (_LEET_HINT, _leet_edits),
-    (re.compile(r"[^\W\d_][-_]"), _weak_mask_edits),
-    (_REPEAT, _repeat_edits),
-)
+def _repeat_edits(text: str, p: _Patterns) -> list[_Edit]:
+    return [(m.start(), m.end(), m.group(1)) for m in p.repeat.finditer(text)]
 
 
 def _build_skeleton(raw: str, normalized: View) -> View:
     view = _fold_step(raw, normalized)
-    for hint, step in _STEPS:
+    # Each step checks cheaply whether it has anything to do before it scans for edits.
+    text = view.text
+    p = _ASCII if text.isascii() else _UNICODE
+    if p.spaced_hint.search(text):
+        view = _apply_edits(text, view, _spaced_edits(text, p))
         text = view.text
-        if hint is not None and hint.search(text) is None:
-            continue
-        view = _apply_edits(text, view, step(text))
+    if _LEET_RUN.search(text):
+        view = _apply_edits(text, view, _leet_edits(text, p))
+        text = view.text
+    if "-" in text or "_" in text:
+        view = _apply_edits(text, view, _weak_mask_edits(text, p))
+        text = view.text
+    if p.repeat.search(text):
+        view = _apply_edits(text, view, _repeat_edits(text, p))
     return view
 
 
@@ -432,8 +567,45 @@ _WORD = regex.compile(r"[\w\p{M}]+(?:['’\-][\w\p{M}]+)*")
 _SENTENCE_END = regex.compile(r"[.!?…。！？]+['\"’”)\]»]*(?=\s|$)|\n+|\r\n?")
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr st jr sr prof gen sen rep gov col lt sgt capt vs etc inc ltd co corp "
-    "approx dept fig vol eds al e.g i.e a.m p.m u.s u.k u.n u.s.a e.u".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "jr",
+        "sr",
+        "prof",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "vs",
+        "etc",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "approx",
+        "dept",
+        "fig",
+        "vol",
+        "eds",
+        "al",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+        "u.s",
+        "u.k",
+        "u.n",
+        "u.s.a",
+        "e.u",
+    ]
 )
 _LAST_TOKEN = regex.compile(r"[\w.]+$")
 _INITIALISM = regex.compile(r"(?:\w\.)+\w")
@@ -463,8 +635,10 @@ def _sentences(raw: str) -> list[tuple[int, int]]:
     for m in _SENTENCE_END.finditer(raw):
         end = m.end()
         punct = m.group()
-        if punct.startswith(".") and not punct.startswith("..") and _is_abbreviation(
-            raw, m.start() + 1
+        if (
+            punct.startswith(".")
+            and not punct.startswith("..")
+            and _is_abbreviation(raw, m.start() + 1)
         ):
             continue
         _add_sentence(raw, start, end, spans)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -142,9 +143,15 @@ _ANCHOR_RE = re.compile(
     re.IGNORECASE,
 )
 _SPOKEN_DOT_RE = re.compile(r"[\x20\[({]dot[\x20\])}]", re.IGNORECASE)
+_SCHEME_MARK_RE = re.compile(r"(?::|\[:\])//")  # "://" or defanged "[:]//"
+# Window sizes around anchors (see _windows): a label is at most 63 characters, a
+# separator at most about a dozen, a scheme ten, userinfo 257.
+_DOT_REACH, _DOT_WINDOW = 72, 80
+_SCHEME_REACH, _SCHEME_WINDOW = 12, 340
 # Invisible format characters (zero-width, bidi, soft hyphen) used to break up URLs.
 _FORMAT_RE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 
+_CIDR_RE = re.compile(r"/\d{1,2}")  # 10.0.0.0/8 is a network, not a link
 _TRAILING_PUNCT = ".,;:!?'\"*\u2026"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 
@@ -177,24 +184,50 @@ class UrlMatch:
 def extract_urls(text: str) -> list[UrlMatch]:
     """Every URL in `text`, in order, with offsets into `text`."""
     if _FORMAT_RE.search(text) is None:
-        return _scan(text) if _may_have_url(text) else []
-    # Scan with the invisible characters removed, then map offsets back.
-    kept = [i for i, ch in enumerate(text) if not _FORMAT_RE.match(ch)]
-    clean = "".join(text[i] for i in kept)
-    if not _may_have_url(clean):
-        return []
+        return _scan(text)
+    # Scan with the invisible characters removed, then map offsets back: removal j
+    # sits just before clean offset shifted[j], so a clean offset c is raw offset
+    # c + (number of removals at or before c).
+    clean = _FORMAT_RE.sub("", text)
+    shifted = [m.start() - j for j, m in enumerate(_FORMAT_RE.finditer(text))]
     out: list[UrlMatch] = []
     for url in _scan(clean):
-        start, end = kept[url.start], kept[url.end - 1] + 1
+        start = url.start + bisect_right(shifted, url.start)
+        end = url.end + bisect_right(shifted, url.end - 1)
         hidden = end - start != url.end - url.start  # invisible characters inside
         out.append(_replace_span(url, start, end, text[start:end], hidden))
     return out
 
 
-def _may_have_url(text: str) -> bool:
-    if "://" in text or _ANCHOR_RE.search(text):
-        return True
-    return "dot" in text.lower() and _SPOKEN_DOT_RE.search(text) is not None
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Merged [start, end) ranges around every anchor; every URL starts inside one.
+
+    A schemeless URL starts at most one label (and a bracket) before its first
+    separator and its shortest form ends one label after it; a URL with a scheme
+    starts just before its "://" and its shortest form ends after userinfo and one
+    label. Scanning only these ranges finds every URL a scan of the whole text finds.
+    """
+    spans = [(m.start() - _DOT_REACH, m.start() + _DOT_WINDOW) for m in _ANCHOR_RE.finditer(text)]
+    if "//" in text:
+        spans += [
+            (m.start() - _SCHEME_REACH, m.end() + _SCHEME_WINDOW)
+            for m in _SCHEME_MARK_RE.finditer(text)
+        ]
+    if "dot" in text or "DOT" in text or "Dot" in text:
+        spans += [
+            (m.start() - _DOT_REACH, m.end() + _DOT_WINDOW) for m in _SPOKEN_DOT_RE.finditer(text)
+        ]
+    if not spans:
+        return []
+    spans.sort()
+    windows: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        if windows and lo <= windows[-1][1]:
+            if hi > windows[-1][1]:
+                windows[-1] = (windows[-1][0], hi)
+        else:
+            windows.append((max(0, lo), hi))
+    return [(lo, min(hi, len(text))) for lo, hi in windows]
 
 
 def _replace_span(url: UrlMatch, start: int, end: int, text: str, hidden: bool) -> UrlMatch:
@@ -206,10 +239,22 @@ def _replace_span(url: UrlMatch, start: int, end: int, text: str, hidden: bool) 
 
 def _scan(text: str) -> list[UrlMatch]:
     out: list[UrlMatch] = []
-    for m in _URL_RE.finditer(text):
-        url = _vet(m, text)
-        if url is not None:
-            out.append(url)
+    pos = 0
+    for lo, hi in _windows(text):
+        lo = max(lo, pos)
+        while lo < hi:
+            # Find where a candidate starts within the window, then match it on the
+            # whole text so its path may run past the window.
+            found = _URL_RE.search(text, lo, hi)
+            if found is None:
+                break
+            m = _URL_RE.match(text, found.start())
+            if m is None:  # cannot happen: a longer text only extends a match
+                break
+            url = _vet(m, text)
+            if url is not None:
+                out.append(url)
+            lo = pos = max(m.end(), found.start() + 1)
     return out
 
 
@@ -255,7 +300,7 @@ def _vet(m: re.Match[str], text: str) -> UrlMatch | None:
     parts = _split_host(host_raw)
     labels = [label.lower() for label in parts.labels]
     obfuscated = any(sep not in _DOTS for sep in parts.seps)
-    if any(label.startswith("-") or label.endswith("-") for label in labels):
+    if any(label.endswith(("-", "_")) or label.startswith("-") for label in labels):
         return None
     host_end = host_start + len(host_raw)
 
@@ -268,7 +313,7 @@ def _vet(m: re.Match[str], text: str) -> UrlMatch | None:
             return None  # the local part of an email address
         is_ip = _is_ip_host(labels, loose=False)
         if is_ip:
-            if not path and port is None:
+            if port is None and (not path or _CIDR_RE.fullmatch(path)):
                 return None  # a bare dotted quad is as likely a version as a host
         else:
             cut = _bare_domain_cut(parts, labels, bool(path) or port is not None)
@@ -329,13 +374,17 @@ def _normalize_scheme(raw: str) -> str:
 
 def _trim_path(path: str) -> str:
     """Drop sentence punctuation and unbalanced closing brackets from the end."""
-    while path:
-        last = path[-1]
-        unbalanced = last in _CLOSERS and path.count(last) > path.count(_CLOSERS[last])
-        if last not in _TRAILING_PUNCT and not unbalanced:
+    end = len(path)
+    openers = {closer: path.count(opener) for closer, opener in _CLOSERS.items()}
+    closers = {closer: path.count(closer) for closer in _CLOSERS}
+    while end:
+        last = path[end - 1]
+        if last in _CLOSERS and closers[last] > openers[last]:
+            closers[last] -= 1
+        elif last not in _TRAILING_PUNCT:
             break
-        path = path[:-1]
-    return path
+        end -= 1
+    return path[:end]
 
 
 def _is_tld(label: str) -> bool:
@@ -380,7 +429,12 @@ def _is_ip_host(labels: Sequence[str], *, loose: bool) -> bool:
             pass
     if not loose or not 1 <= len(labels) <= 4:
         return False
-    return all(_numeric_part(label) is not None for label in labels)
+    parts = [_numeric_part(label) for label in labels]
+    if any(part is None for part in parts):
+        return False
+    # One number is a whole address (http://3232235777); a small one is no host.
+    first = parts[0] or 0
+    return first >= 1 << 24 if len(parts) == 1 else first <= 255
 
 
 def _numeric_part(label: str) -> int | None:
@@ -448,9 +502,10 @@ class HostSet:
     def __bool__(self) -> bool:
         return bool(self.hosts)
 
-    def __or__(self, other: HostSet) -> HostSet:
-        merged = HostSet()
-        merged.hosts = self.hosts | other.hosts
+    @classmethod
+    def union(cls, sets: Iterable[HostSet]) -> HostSet:
+        merged = cls()
+        merged.hosts = frozenset().union(*(s.hosts for s in sets))
         return merged
 
     def lookup(self, ascii_host: str) -> str | None:
@@ -565,16 +620,20 @@ def lookalike_brand(host: str, brands: Iterable[str]) -> str | None:
     registered = registered_domain(host)
     sld = registered.split(".")[0]
     subs = labels[: len(labels) - registered.count(".") - 1]
+    brands = list(brands)
+    if sld in brands:
+        return None  # the brand's own domain under any TLD
+    names = [*subs, sld]
+    readings = [(name.replace("-", ""), _fold_variants(name)) for name in names]
     for brand in brands:
-        if sld == brand:
-            return None  # the brand's own domain under any TLD
-    for brand in brands:
-        if _imitates(brand, host, sld, subs):
+        if _imitates(brand, host, sld, names, readings):
             return brand
     return None
 
 
-def _imitates(brand: str, host: str, sld: str, subs: list[str]) -> bool:
+def _imitates(
+    brand: str, host: str, sld: str, names: list[str], readings: list[tuple[str, set[str]]]
+) -> bool:
     # (c) "paypal.com.evil.ru", "paypal.com-secure.ru"
     for tld in ("com", "net", "org"):
         key = f"{brand}.{tld}"
@@ -585,11 +644,10 @@ def _imitates(brand: str, host: str, sld: str, subs: list[str]) -> bool:
             and host[at + len(key) : at + len(key) + 1] in (".", "-")
         ):
             return True
-    names = [*subs, sld]
     # (a) look-alike characters that spell the brand
-    for name in names:
-        if brand not in name.replace("-", ""):
-            for variant in _fold_variants(name):
+    for plain_name, variants in readings:
+        if brand not in plain_name:
+            for variant in variants:
                 if variant == brand or (len(brand) >= 5 and brand in variant):
                     return True
     # (d) the brand as a word of the host next to a lure word
@@ -651,7 +709,7 @@ _KIND_ORDER: tuple[LinkKind, ...] = (
 
 # Downloads a comment has no business linking: executables, scripts, installers, archives.
 _EXECUTABLE_RE = re.compile(
-    r"\.(?:exe|scr|bat|cmd|com|msi|msp|msix|appx|apk|xapk|ipa|jar|vbs|vbe|js|jse|wsf|wsh|hta"
+    r"\.(?:exe|scr|bat|cmd|msi|msp|msix|appx|apk|xapk|ipa|jar|vbs|vbe|js|jse|wsf|wsh|hta"
     r"|ps1|psm1|dll|cpl|lnk|pif|reg|sys|run|bin|sh|elf|deb|rpm|appimage|pkg|dmg|iso|img|vhd"
     r"|zip|rar|7z|tar|gz|tgz|bz2|xz|cab|ace|arj|docm|xlsm|pptm)(?=$|[?#&;])",
     re.IGNORECASE,
@@ -706,12 +764,13 @@ def _load_hosts(files: ListFiles, default: str, ctx: CompileContext) -> HostSet:
         if base is None or not (base / default).is_file():
             return HostSet()
         files = (default,)
-    merged = HostSet()
+    sets = []
     for name in files:
         path = ctx.resolve(name)
-        key = ("links.hosts", str(path.resolve()))
-        merged = merged | ctx.shared(key, partial(HostSet.from_file, path))
-    return merged
+        sets.append(
+            ctx.shared(("links.hosts", str(path.resolve())), partial(HostSet.from_file, path))
+        )
+    return sets[0] if len(sets) == 1 else HostSet.union(sets)
 
 
 @register

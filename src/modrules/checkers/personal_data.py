@@ -3,9 +3,15 @@
 Detection is separate from acting: `find_personal_data` is a pure function returning
 typed items with raw spans, which the engine can also use to redact for `action: edit`.
 All kinds are extracted once per comment (per phone region) through `Document.signal`,
-so several rules share one scan. Every extractor is guarded by a cheap regex so that
-text without digits or `@` costs almost nothing, and every pattern is anchored at the
-start of a run (a negative look-behind) with bounded repeats, so hostile text stays linear.
+so several rules share one scan. Cheap gates (is there an `@`, how many digits) skip
+most extractors for most comments; cards, IPv4 addresses and phones are looked for only
+inside the runs of digits found by one scan; patterns begin with a plain character and
+check what precedes it by look-behind, with bounded repeats, so hostile text stays linear.
+
+Precision over recall: years, dates, counts, money, versions and coordinates are not
+phones; house numbers need a street suffix and a proper-noun street name (or a cue such
+as "lives at"); a few official residences (10 Downing Street, 24 Sussex Drive, the
+White House) are public places, not anyone's personal data, and are not reported.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -22,6 +28,7 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 from pydantic import Field, field_validator, model_validator
 
 from modrules.checkers.base import (
+    CompileContext,
     Document,
     Hit,
     Predicate,
@@ -44,23 +51,8 @@ class PersonalDataItem:
     text: str
 
 
-def _scan(
-    pattern: re.Pattern[str], text: str, glued: re.Pattern[str], skip_glued: bool = False
-) -> Iterator[re.Match[str]]:
-    """Matches of `pattern` whose first character does not continue a `glued` character.
-
-    Patterns start with a plain character class rather than a look-behind so that the
-    regex engine can skip ahead to candidate characters; the look-behind is done here.
-    `skip_glued` drops a whole glued match instead of retrying one character later,
-    which keeps unbounded patterns linear.
-    """
-    pos = 0
-    while (m := pattern.search(text, pos)) is not None:
-        if m.start() > 0 and glued.match(text, m.start() - 1):
-            pos = m.end() if skip_glued else m.start() + 1
-            continue
-        yield m
-        pos = max(m.end(), m.start() + 1)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
 
 
 # --------------------------------------------------------------------------- email
@@ -77,9 +69,11 @@ _EMAIL = re.compile(
 _PLAIN_EMAIL = re.compile(r"[^\s\[\](){}<>@]+@[^\s\[\](){}<>@]+")
 _EMAIL_GATE = re.compile(r"@|[\[({<][ \t]*at[ \t]*[\])}>]", re.IGNORECASE)
 # Obfuscated or spaced forms need a real-looking top-level domain ("thanks @ John.Smith").
-_COMMON_TLDS = frozenset(
-    "com net org edu gov mil int info biz io co us ca uk de fr ru ch nl be at au nz ie in "
-    "es it pl se no dk fi jp cn br mx ua me tv ly cc eu email mail online site".split()
+_COMMON_TLDS = _words(
+    """
+    com net org edu gov mil int info biz io co us ca uk de fr ru ch nl be at au nz ie in
+    es it pl se no dk fi jp cn br mx ua me tv ly cc eu email mail online site
+    """
 )
 
 
@@ -103,10 +97,30 @@ def _find_emails(text: str) -> Iterable[tuple[int, int]]:
         yield m.start(), end
 
 
+# --------------------------------------------------------------------------- number runs
+
+# Cards, IPv4 addresses and phone numbers each lie inside a run of digits joined by
+# number punctuation, so the text is scanned once for runs and the kind patterns then
+# run on the runs alone (most comments have none, or only a year or two).
+_NUMBER_RUN = re.compile(r"\d(?<!\w\d)(?:[ \t().\-/\u2010-\u2013]{0,3}\d){3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    start: int
+    end: int
+    digits: int
+
+
+def _number_runs(text: str) -> list[_Run]:
+    return [_Run(m.start(), m.end(), _count_digits(m.group(0))) for m in _NUMBER_RUN.finditer(text)]
+
+
 # --------------------------------------------------------------------------- card
 
-_CARD = re.compile(r"\d(?:[ -]?\d){12,18}(?![\w/-]|[.,]\d)")
-_CARD_GLUED = re.compile(r"[\w.,/-]")
+# Patterns start with a bare \d (so the regex engine can skip to digits) and check the
+# character before it with a look-behind placed after that digit: linear on long runs.
+_CARD = re.compile(r"\d(?<![\w.,/-]\d)(?:[ -]?\d){12,18}(?![\w/-]|[.,]\d)")
 # (low, high) of an IIN prefix of len(str(low)) digits, and the lengths that brand issues.
 _IIN_RANGES: tuple[tuple[int, int, frozenset[int]], ...] = (
     (4, 4, frozenset({13, 16, 19})),  # Visa
@@ -133,7 +147,7 @@ _IIN_RANGES: tuple[tuple[int, int, frozenset[int]], ...] = (
 def _luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
+        d = int(ch)  # also right for other scripts' digits
         if i % 2:
             d = d * 2 - 9 if d > 4 else d * 2
         total += d
@@ -161,21 +175,23 @@ def _grouping_ok(raw: str) -> bool:
     return sizes in ([4, 6, 5], [4, 6, 4])
 
 
-def _find_cards(text: str) -> Iterable[tuple[int, int]]:
-    for m in _scan(_CARD, text, _CARD_GLUED):
-        raw = m.group(0)
-        digits = re.sub(r"\D", "", raw)
-        if _grouping_ok(raw) and _iin_ok(digits) and _luhn_ok(digits):
-            yield m.start(), m.end()
+def _find_cards(text: str, runs: list[_Run]) -> Iterable[tuple[int, int]]:
+    for run in runs:
+        if run.digits < 13:
+            continue
+        for m in _CARD.finditer(text, run.start, run.end + 2):
+            raw = m.group(0)
+            digits = re.sub(r"\D", "", raw)
+            if _grouping_ok(raw) and _iin_ok(digits) and _luhn_ok(digits):
+                yield m.start(), m.end()
 
 
 # --------------------------------------------------------------------------- iban
 
 _IBAN = re.compile(
-    r"\d\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![^\W_])",
+    r"\d(?<=[A-Za-z]{2}\d)(?<![^\W_]..\d)\d(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![^\W_])",
     re.IGNORECASE,
 )
-_IBAN_COUNTRY = re.compile(r"[A-Za-z]{2}")
 # Total IBAN length per country (SWIFT IBAN registry).
 _IBAN_LENGTHS: dict[str, int] = {
     "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
@@ -202,24 +218,16 @@ def _iban_ok(compact: str) -> bool:
 
 
 def _find_ibans(text: str) -> Iterable[tuple[int, int]]:
-    pos = 0
-    # The pattern starts at the check digits; the country code is checked here.
-    while (m := _IBAN.search(text, pos)) is not None:
+    # The match starts at the check digits; the look-behinds saw the country code.
+    for m in _IBAN.finditer(text):
         start = m.start() - 2
-        pos = m.start() + 1
-        if start < 0 or not _IBAN_COUNTRY.fullmatch(text, start, m.start()):
-            continue
-        if start > 0 and text[start - 1].isalnum():
-            continue
         if _iban_ok(text[start : m.end()].replace(" ", "").upper()):
             yield start, m.end()
-            pos = m.end()
 
 
 # --------------------------------------------------------------------------- ip
 
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")
-_IPV4_GLUED = re.compile(r"\w|(?<=\d)\.")
+_IPV4 = re.compile(r"\d(?<!\w\d)(?<!\d\.\d)\d{0,2}(?:\.\d{1,3}){3}(?!\w|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?![\w:])")
 # A dotted quad after these words is a version or section number, not an address.
 _VERSION_CUE = re.compile(
@@ -228,9 +236,11 @@ _VERSION_CUE = re.compile(
 )
 
 
-def _find_ips(text: str) -> Iterable[tuple[int, int]]:
-    if "." in text:
-        for m in _scan(_IPV4, text, _IPV4_GLUED):
+def _find_ips(text: str, runs: list[_Run]) -> Iterable[tuple[int, int]]:
+    for run in runs:
+        if "." not in text[run.start : run.end]:
+            continue
+        for m in _IPV4.finditer(text, run.start, run.end + 2):
             try:
                 addr = ipaddress.IPv4Address(m.group(0))
             except ValueError:
@@ -238,6 +248,9 @@ def _find_ips(text: str) -> Iterable[tuple[int, int]]:
             if addr.is_unspecified or _VERSION_CUE.search(text, max(0, m.start() - 12), m.start()):
                 continue
             yield m.start(), m.end()
+
+
+def _find_ipv6(text: str) -> Iterable[tuple[int, int]]:
     if "::" in text or text.count(":") >= 7:
         for m in _IPV6.finditer(text):
             raw = m.group(0)
@@ -254,16 +267,11 @@ def _find_ips(text: str) -> Iterable[tuple[int, int]]:
 
 # --------------------------------------------------------------------------- phone
 
-# A run that could hold a phone number: >= 7 digits joined by phone punctuation only.
-_PHONE_RUN = re.compile(r"\d(?:[ \t().\-/\u2010-\u2013]{0,3}\d){6,}\)?")
-_PHONE_GLUED = re.compile(r"\w")
 _PHONE_RUN_MAX = 100  # longer runs are number tables or hostile text, never conversation
 _PHONE_RUNS_PER_TEXT = 50
 _CURRENCY_BEFORE = re.compile(r"[$€£¥₹₽]\s*$")
 _ID_CUE = re.compile(r"\b(?:isbn|issn|doi|arxiv|pmid|version|ver|v)[\s.:#-]*$", re.IGNORECASE)
-_DATE = re.compile(
-    r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$"
-)
+_DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$")
 _YEAR_RANGE = re.compile(r"^(?:1[5-9]|20)\d\d\s*[-–/]\s*(?:(?:1[5-9]|20)\d\d|\d\d)$")
 _DECIMAL = re.compile(r"^[-+]?\d+\.\d+$")
 _QUAD = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")  # an IPv4 address, not a phone
@@ -284,21 +292,22 @@ def _phone_false_positive(text: str, start: int, end: int) -> bool:
     return bool(
         _CURRENCY_BEFORE.search(before)
         or _ID_CUE.search(before)
-        or after[:1] in {"%", "°", ",", "."} and after[1:2].isdigit()
+        or after[:1] in {"%", "°", ",", "."}
+        and after[1:2].isdigit()
         or after[:1] in {"%", "°"}
     )
 
 
-def _find_phones(text: str, region: str) -> Iterable[tuple[int, int]]:
-    runs = 0
-    for run in _scan(_PHONE_RUN, text, _PHONE_GLUED, skip_glued=True):
-        if run.end() - run.start() > _PHONE_RUN_MAX:
+def _find_phones(text: str, region: str, runs: list[_Run]) -> Iterable[tuple[int, int]]:
+    tried = 0
+    for run in runs:
+        if run.digits < 7 or run.end - run.start > _PHONE_RUN_MAX:
             continue
-        runs += 1
-        if runs > _PHONE_RUNS_PER_TEXT:
+        tried += 1
+        if tried > _PHONE_RUNS_PER_TEXT:
             return
         # A little context lets libphonenumber see a leading "+(" and neighbouring letters.
-        lo, hi = max(0, run.start() - 4), min(len(text), run.end() + 2)
+        lo, hi = max(0, run.start - 4), min(len(text), run.end + 2)
         for match in PhoneNumberMatcher(text[lo:hi], region, leniency=Leniency.STRICT_GROUPING):
             start, end = lo + match.start, lo + match.end
             if not _phone_false_positive(text, start, end):
@@ -314,14 +323,16 @@ _STRONG_SUFFIXES = (
 )
 # Suffixes that also name other things ("Supreme Court", "Death Row", "4 Wheel Drive"):
 # they need more evidence (a ZIP, a unit, a cue) before the match counts.
-_WEAK_SUFFIXES = frozenset(
-    "drive court place highway circle way row walk square sq trail grove broadway".split()
+_WEAK_SUFFIXES = _words(
+    """
+    drive court place highway circle way row walk square sq trail grove broadway
+    """
 )
 _NAME_WORD = r"(?:[^\W\d_]+(?:['’-][^\W\d_]+)*|\d{1,3}(?:st|nd|rd|th))"
 _DIRECTION = r"(?-i:N|S|E|W|NE|NW|SE|SW|North|South|East|West)"
 _ADDRESS = re.compile(
     rf"""
-    (?P<num>\d\d{{0,4}}(?:[A-Za-z](?![\w']))?(?:\s?[-–]\s?\d{{1,5}})?)\s+
+    (?P<num>\d(?<![\w.,/:$€£-]\d)\d{{0,4}}(?:[A-Za-z](?![\w']))?(?:\s?[-–]\s?\d{{1,5}})?)\s+
     (?P<name>(?:{_DIRECTION}\.?\s+)?{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,3}})\s+
     (?P<suffix>{_STRONG_SUFFIXES}|{"|".join(sorted(_WEAK_SUFFIXES))})\b\.?
     (?P<dir>\s+(?-i:NW|NE|SW|SE|N|S|E|W)\b\.?)?
@@ -335,15 +346,13 @@ _ADDRESS = re.compile(
 )
 # "Flat 3, 14 High St": a unit written before the house number.
 _UNIT_BEFORE = re.compile(r"(?:flat|apt|apartment|unit|suite)\.?\s*\#?\w{1,5},?\s+$", re.IGNORECASE)
-_WORD_CHAR = re.compile(r"\w")
-_NUM_GLUED = re.compile(r"[\w.,/:$€£-]")  # "$15 Main St", "a1 Main St": not a house number
 _PO_BOX = re.compile(
-    r"(?:p\.?\s?o\.?|post\s+office)\s*box\s+\#?\d{1,6}\b(?:,?\s+[A-Za-z][\w ,]{0,40}?\d{5}\b)?",
+    r"\b(?:p\.?\s?o\.?|post\s+office)\s*box\s+\#?\d{1,6}\b(?:,?\s+[A-Za-z][\w ,]{0,40}?\d{5}\b)?",
     re.IGNORECASE,
 )
 _FRENCH_WORDS = ("rue", "avenue", "boulevard", "bd", "place", "allée", "chemin", "impasse", "quai")
 _FRENCH = re.compile(
-    r"\d{1,4}(?:\s?(?:bis|ter))?,?\s+"
+    r"(?<![\w.,/:$€£-])\d{1,4}(?:\s?(?:bis|ter))?,?\s+"
     rf"(?:{'|'.join(_FRENCH_WORDS)})\s+"
     r"(?:(?:de\s+la|de\s+l['’]|du|des|de|d['’]|la|le|les)\s*)?"
     r"(?-i:[A-Z][\w'’-]+)(?:\s+(?-i:[A-Z][\w'’-]+)){0,3}"
@@ -357,15 +366,18 @@ _ADDRESS_CUE = re.compile(
     re.IGNORECASE,
 )
 # Words that turn "5 people were killed on the road" or "3 main points" into prose.
-_NOT_STREET_WORDS = frozenset(
-    """a an the of on in at to for and or but with from by into onto over under about as
-    is are was were be been being has have had do does did will would can could should may
-    might must i you he she it we they me him her us them my your his its our their this that
-    these those who which what when where why how all any some no not more most many much
-    few other such only own same so than too very just people persons person men women kids
-    children years year days day times hours minutes miles km kilometres kilometers metres
-    meters feet inches percent points million billion trillion thousand hundred dozen things ways reasons cars killed died dead injured went
-    got get go down up out off""".split()
+_NOT_STREET_WORDS = _words(
+    """
+    a an the of on in at to for and or but with from by into onto over under about as is
+    are was were be been being has have had do does did will would can could should may
+    might must i you he she it we they me him her us them my your his its our their this
+    that these those who which what when where why how all any some no not more most
+    many much few other such only own same so than too very just people persons person
+    men women kids children years year days day times hours minutes miles km kilometres
+    kilometers metres meters feet inches percent points million billion trillion
+    thousand hundred dozen things ways reasons cars killed died dead injured went got
+    get go down up out off
+    """
 )
 # A number after these words is a count or a year, not a house number.
 _COUNT_BEFORE = re.compile(
@@ -373,11 +385,16 @@ _COUNT_BEFORE = re.compile(
     r"first|last|every|of|in|since|by|until|till|before|after|during|circa|around)\s+$",
     re.IGNORECASE,
 )
-# Official residences and similar landmarks identify no private person (see module doc).
-_PUBLIC_ADDRESSES = frozenset(
-    {("10", "downing"), ("11", "downing"), ("1600", "pennsylvania"), ("24", "sussex"),
-     ("1", "sussex"), ("80", "wellington")}
-)
+# Official residences and offices (number, street) identify no private person.
+_PUBLIC_ADDRESSES: frozenset[tuple[str, str]] = frozenset(
+    (f"{number}", street)
+    for number, street in [
+        (10, "downing"), (11, "downing"),  # UK prime minister and chancellor
+        (1600, "pennsylvania"),  # the White House
+        (24, "sussex"), (1, "sussex"),  # Canadian PM's residence, Rideau Hall
+        (80, "wellington"),  # Office of the Prime Minister, Ottawa
+    ]
+)  # fmt: skip
 
 
 def _is_title(word: str) -> bool:
@@ -389,12 +406,14 @@ def _street_match_ok(text: str, m: re.Match[str], unit_before: bool) -> bool:
     if any(w.lower().strip(".") in _NOT_STREET_WORDS for w in words):
         return False
     num = m.group("num")
-    if (num, words[-1].lower()) in _PUBLIC_ADDRESSES or (num, words[0].lower()) in _PUBLIC_ADDRESSES:
+    if {(num, words[0].lower()), (num, words[-1].lower())} & _PUBLIC_ADDRESSES:
         return False
     before = text[max(0, m.start("num") - 40) : m.start("num")]
     suffix = m.group("suffix")
-    evidence = unit_before or any(m.group(g) for g in ("dir", "unit", "postcode")) or bool(
-        m.group("city") and m.group("region")
+    evidence = (
+        unit_before
+        or any(m.group(g) for g in ("dir", "unit", "postcode"))
+        or bool(m.group("city") and m.group("region"))
     )
     cue = bool(_ADDRESS_CUE.search(before))
     if not (all(_is_title(w) for w in words) and _is_title(suffix)):
@@ -407,7 +426,7 @@ def _street_match_ok(text: str, m: re.Match[str], unit_before: bool) -> bool:
 
 
 def _find_addresses(text: str) -> Iterable[tuple[int, int]]:
-    for m in _scan(_ADDRESS, text, _NUM_GLUED):
+    for m in _ADDRESS.finditer(text):
         unit = _UNIT_BEFORE.search(text, max(0, m.start() - 24), m.start())
         if _street_match_ok(text, m, unit is not None):
             start = unit.start() if unit else m.start()
@@ -422,10 +441,10 @@ def _find_addresses(text: str) -> Iterable[tuple[int, int]]:
             yield start, end
     lower = text.lower()
     if "box" in lower:
-        for m in _scan(_PO_BOX, text, _WORD_CHAR):
+        for m in _PO_BOX.finditer(text):
             yield m.start(), m.end()
     if any(word in lower for word in _FRENCH_WORDS):
-        for m in _scan(_FRENCH, text, _NUM_GLUED):
+        for m in _FRENCH.finditer(text):
             yield m.start(), m.end()
 
 
@@ -435,10 +454,13 @@ _DIGIT = re.compile(r"\d")
 
 
 def _count_digits(text: str) -> int:
-    # str.count runs at C speed; other scripts' digits need the (slower) Unicode class.
-    if text.isascii():
-        return sum(text.count(d) for d in "0123456789")
-    return len(_DIGIT.findall(text))
+    # `in` and str.count run at C speed; other scripts' digits need the Unicode class.
+    if not text.isascii():
+        return len(_DIGIT.findall(text))
+    for d in "0123456789":
+        if d in text:
+            return sum(text.count(d) for d in "0123456789")
+    return 0
 
 
 def _has_email_cue(text: str) -> bool:
@@ -479,12 +501,14 @@ def find_personal_data(text: str, region: str = "US") -> list[PersonalDataItem]:
         found.append(("email", _find_emails(text)))
     if digits >= 8:
         found.append(("iban", _find_ibans(text)))
-    if digits >= 13:
-        found.append(("card", _find_cards(text)))
-    if (digits >= 4 and "." in text) or "::" in text or text.count(":") >= 7:
-        found.append(("ip", _find_ips(text)))
-    if digits >= 7:
-        found.append(("phone", _find_phones(text, region)))
+    runs = _number_runs(text) if digits >= 4 else []
+    if runs:
+        found.append(("card", _find_cards(text, runs)))
+        found.append(("ip", _find_ips(text, runs)))
+    if "::" in text or text.count(":") >= 7:
+        found.append(("ip", _find_ipv6(text)))
+    if runs:
+        found.append(("phone", _find_phones(text, region, runs)))
     if digits:
         found.append(("address", _find_addresses(text)))
     taken = _Taken()
@@ -549,7 +573,7 @@ class PersonalData(Predicate):
     name = "personal_data"
     Config = PersonalDataConfig
 
-    def __init__(self, config: PersonalDataConfig, ctx: Any) -> None:
+    def __init__(self, config: PersonalDataConfig, ctx: CompileContext) -> None:
         super().__init__(config, ctx)
         self.config: PersonalDataConfig = config
         self._kinds = frozenset(config.kinds)
@@ -565,7 +589,9 @@ class PersonalData(Predicate):
         )
 
     def prefilter_patterns(self) -> list[str]:
-        patterns = [r"[0-9]"]  # every kind but email and a letters-only IPv6 has a digit
+        # Every kind but email and a letters-only IPv6 has a digit, in any script
+        # (libphonenumber reads full-width and Arabic-Indic digits too).
+        patterns = [r"\d"]
         if "email" in self._kinds:
             patterns += ["@", r"[\[({<][ \t]*[Aa][Tt][ \t]*[\])}>]"]
         if "ip" in self._kinds:
