@@ -74,16 +74,16 @@ def test_edit_masks_and_evidence_indexes_the_original(make_ruleset: RulesetFacto
     (violation,) = verdict.violations
     assert violation.rule == "no-darn" and violation.clause == 12
     spans = [(e.start, e.end, e.text) for e in violation.evidence]
-    assert spans == [(5, 9, "ＤＡＲＮ"), (19, 24, "he\u200bck")]
+    assert spans == [(5, 9, "ＤＡＲＮ"), (18, 23, "he\u200bck")]
     for e in violation.evidence:
         assert text[e.start : e.end] == e.text
     assert violation.message == "Mild profanity (ＤＡＲＮ) masked"
-    assert verdict.edited_text == "Well Ｄ*** it, and h**** too"
+    assert verdict.edited_text == "Well Ｄ*** it, and h*** too"
 
 
 def test_strongest_action_and_conditions(make_ruleset: RulesetFactory) -> None:
     m = moderator(make_ruleset)
-    spam = m.moderate({"id": "s", "text": "EARN $500 A DAY FROM HOME, darn easy"})
+    spam = m.moderate({"id": "s", "text": "EARN $500 A DAY FROM HOME EASILY, darn"})
     assert spam.action is Action.DELETE
     assert {v.rule for v in spam.violations} == {"spammy", "shouting", "no-darn"}
     assert spam.edited_text is None  # deleted, so nothing to edit

@@ -26,10 +26,12 @@ def test_custom_precedence() -> None:
     assert resolve_action([violation(Action.FLAG), violation(Action.EDIT)], order) is Action.FLAG
 
 
-def test_mask_keeps_first_letter_of_each_word() -> None:
+def test_mask_keeps_only_the_first_visible_character() -> None:
     assert mask("fuck") == "f***"
-    assert mask("bull shit") == "b*** s***"
+    assert mask("bull shit") == "b*** ****"
     assert mask("f*ck") == "f***"
+    assert mask("s h i t") == "s * * *"
+    assert mask("sh\u200bit") == "s***"
 
 
 def test_redact_styles_and_overlaps() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+import unicodedata
 from dataclasses import dataclass
 
 from modrules.model import Action, Evidence, Violation
@@ -18,16 +19,21 @@ def resolve_action(violations: Sequence[Violation], precedence: Sequence[Action]
 
 
 def mask(fragment: str) -> str:
-    """Keep the first letter, star the rest of each word: 'fuck' -> 'f***'."""
+    """Keep the first visible character, star the rest: 'fuck' -> 'f***', 's h i t' -> 's * * *'.
+
+    Invisible format characters (zero-width and the like) are dropped: they were part
+    of the disguise, not of the text.
+    """
     out: list[str] = []
-    at_word_start = True
+    first = True
     for char in fragment:
-        if char.isalnum() or char in "*@$!#":
-            out.append(char if at_word_start else "*")
-            at_word_start = False
-        else:
+        if unicodedata.category(char) == "Cf":
+            continue
+        if char.isspace():
             out.append(char)
-            at_word_start = True
+        else:
+            out.append(char if first else "*")
+            first = False
     return "".join(out)
 
 

@@ -1,17 +1,19 @@
 """`pattern`: a regular expression on a text view.
 
-All patterns of a ruleset go into one Hyperscan database per view (compiled in
-prefilter mode, which accepts a superset of each regex), so a comment is scanned
-once for all of them; only the patterns the scan reports are confirmed with the
-`regex` package, which also gives the exact spans and enforces a timeout.
+Every pattern of a ruleset contributes its required literals (strings one of which
+each match must contain, see `literals.py`) to one prefilter per view: a comment is
+scanned once, with Aho-Corasick, for all of them, and only the patterns whose literals
+occur are confirmed with the `regex` package, which gives the exact spans and enforces
+a timeout. Patterns without usable literals are always confirmed.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from typing import Any, Literal
 
-import hyperscan
+import ahocorasick
 import regex
 from pydantic import model_validator
 
@@ -25,19 +27,13 @@ from modrules.checkers.base import (
     Span,
     register,
 )
+from modrules.checkers.literals import required_literals
 
 log = logging.getLogger(__name__)
 
 View = Literal["raw", "normalized", "skeleton"]
 MAX_SPANS = 100
-
-_HS_FLAGS = (
-    hyperscan.HS_FLAG_UTF8
-    | hyperscan.HS_FLAG_UCP
-    | hyperscan.HS_FLAG_PREFILTER
-    | hyperscan.HS_FLAG_SINGLEMATCH
-    | hyperscan.HS_FLAG_ALLOWEMPTY
-)
+SHORT_LITERAL = 2  # literals this short are tested with `in`, not fed to the automaton
 
 
 class PatternConfig(PredicateConfig):
@@ -60,82 +56,78 @@ def view_text(doc: Document, view: View) -> tuple[str, Any]:
     return v.text, v
 
 
-class PatternBank:
-    """The Hyperscan prefilter shared by every `pattern` predicate of one ruleset."""
+# Syntax of the `regex` package that Python's parser would read differently (fuzzy
+# `{e<=1}` or POSIX `[[:alpha:]]` as literal text, V1 set operations). Such patterns are
+# never prefiltered: a prefilter must not miss what the confirming regex would find.
+_NOT_PORTABLE = regex.compile(r"\\[mMLXGKZ]|\(\?[VrfbeLw]|\{[^}]*[<>=][^}]*\}|\[\[|\[:|--|&&|\|\||~~")
+
+
+class _ViewFilter:
+    """The literals of one view's patterns, and which patterns each one admits."""
 
     def __init__(self) -> None:
-        self._sources: dict[View, list[tuple[bytes, int]]] = {}
-        self._databases: dict[View, hyperscan.Database] | None = None
-        # Patterns Hyperscan cannot take even in prefilter mode: always confirmed.
-        self.unfiltered: set[tuple[View, int]] = set()
+        self.by_literal: dict[str, set[int]] = defaultdict(set)
+        self.short: list[tuple[str, frozenset[int]]] = []
+        self.automaton: Any = None
 
-    def add(self, view: View, pattern: str, ignore_case: bool) -> int:
-        entries = self._sources.setdefault(view, [])
-        flags = _HS_FLAGS | (hyperscan.HS_FLAG_CASELESS if ignore_case else 0)
-        entries.append((pattern.encode("utf-8", "surrogatepass"), flags))
-        self._databases = None
-        return len(entries) - 1
+    def build(self) -> None:
+        self.short = [(lit, frozenset(ids)) for lit, ids in self.by_literal.items() if len(lit) <= SHORT_LITERAL]
+        long_literals = {lit: ids for lit, ids in self.by_literal.items() if len(lit) > SHORT_LITERAL}
+        self.automaton = None
+        if long_literals:
+            automaton = ahocorasick.Automaton()
+            for literal, ids in long_literals.items():
+                automaton.add_word(literal, frozenset(ids))
+            automaton.make_automaton()
+            self.automaton = automaton
 
-    def _compile(self) -> dict[View, hyperscan.Database]:
-        databases: dict[View, hyperscan.Database] = {}
-        for view, entries in self._sources.items():
-            accepted: list[tuple[bytes, int, int]] = []
-            for pattern_id, (expression, flags) in enumerate(entries):
-                if _hyperscan_accepts(expression, flags):
-                    accepted.append((expression, pattern_id, flags))
-                else:
-                    self.unfiltered.add((view, pattern_id))
-            if accepted:
-                db = hyperscan.Database()
-                db.compile(
-                    expressions=[a[0] for a in accepted],
-                    ids=[a[1] for a in accepted],
-                    elements=len(accepted),
-                    flags=[a[2] for a in accepted],
-                )
-                databases[view] = db
-        return databases
-
-    def finalize(self) -> None:
-        """Compile the databases now (the loader calls this once every rule is compiled)."""
-        if self._databases is None:
-            self._databases = self._compile()
-
-    def hits(self, doc: Document, view: View) -> set[int]:
-        """Ids of this view's patterns that may match the comment (scanned once per view)."""
-        self.finalize()
-        return doc.signal(f"pattern-bank:{view}", lambda d: self._scan(d, view))
-
-    def _scan(self, doc: Document, view: View) -> set[int]:
+    def candidates(self, folded: str) -> set[int]:
         found: set[int] = set()
-        db = self._databases.get(view) if self._databases else None
-        if db is None:
-            return found
-        text, _ = view_text(doc, view)
-
-        def on_match(pattern_id: int, _from: int, _to: int, _flags: int, _ctx: Any) -> None:
-            found.add(pattern_id)
-
-        db.scan(text.encode("utf-8", "replace"), match_event_handler=on_match)
+        for literal, ids in self.short:
+            if literal in folded:
+                found |= ids
+        if self.automaton is not None:
+            for _end, ids in self.automaton.iter(folded):
+                found |= ids
         return found
 
 
-# Syntax of the `regex` package that Hyperscan would read differently (e.g. `\m` as a
-# literal m, fuzzy `{e<=1}` as literal text). Such patterns skip the prefilter: a
-# prefilter must never miss what the confirming regex would find.
-_NOT_PORTABLE = regex.compile(
-    r"\\[mMLXGKZ]|\(\?[VrfbeLw]|\(\?\||\(\?\(|\(\?&|\(\?R\)|\(\?\d|\{[^}]*[<>=][^}]*\}|\[\[|--|&&|\|\|"
-)
+class PatternBank:
+    """The literal prefilter shared by every `pattern` predicate of one ruleset."""
 
+    def __init__(self) -> None:
+        self._filters: dict[View, _ViewFilter] = defaultdict(_ViewFilter)
+        self._next_id = 0
+        self._built = False
 
-def _hyperscan_accepts(expression: bytes, flags: int) -> bool:
-    if _NOT_PORTABLE.search(expression.decode("utf-8", "replace")):
-        return False
-    try:
-        hyperscan.Database().compile(expressions=[expression], ids=[0], elements=1, flags=[flags])
-    except hyperscan.error:
-        return False
-    return True
+    def add(self, view: View, pattern: str) -> int | None:
+        """Register a pattern; its id, or None if it has no literals and must always run."""
+        literals = None if _NOT_PORTABLE.search(pattern) else required_literals(pattern)
+        if literals is None:
+            return None
+        pattern_id = self._next_id
+        self._next_id += 1
+        view_filter = self._filters[view]
+        for literal in literals:
+            view_filter.by_literal[literal].add(pattern_id)
+        self._built = False
+        return pattern_id
+
+    def finalize(self) -> None:
+        """Build the automata (the loader calls this once every rule is compiled)."""
+        if not self._built:
+            for view_filter in self._filters.values():
+                view_filter.build()
+            self._built = True
+
+    def hits(self, doc: Document, view: View) -> set[int]:
+        """Ids of this view's patterns whose literals occur (computed once per view)."""
+        self.finalize()
+        return doc.signal(f"pattern-literals:{view}", lambda d: self._scan(d, view))
+
+    def _scan(self, doc: Document, view: View) -> set[int]:
+        text, _ = view_text(doc, view)
+        return self._filters[view].candidates(text.casefold())
 
 
 def expand_site(pattern: str, ctx: CompileContext) -> str:
@@ -166,12 +158,11 @@ class Pattern(Predicate):
         self.min_count: int = config.min_count
         self.timeout = ctx.regex_timeout
         self.bank: PatternBank = ctx.shared("pattern-bank", PatternBank)
-        self.bank_id = self.bank.add(self.view, source, config.ignore_case)
+        self.bank_id = self.bank.add(self.view, source)
 
     def evaluate(self, doc: Document) -> Hit | None:
-        if (self.view, self.bank_id) not in self.bank.unfiltered:
-            if self.bank_id not in self.bank.hits(doc, self.view):
-                return None
+        if self.bank_id is not None and self.bank_id not in self.bank.hits(doc, self.view):
+            return None
         return self.confirm(doc)
 
     def confirm(self, doc: Document) -> Hit | None:
