@@ -9,6 +9,7 @@ from typing import Any
 import regex
 
 from modrules.checkers.base import Document, Hit
+from modrules.checkers.pattern import PatternBank
 from modrules.model import AccountAction, Action, Comment, Evidence, SkippedRule, Thread, Verdict, Violation
 from modrules.policy import redact, resolve_action
 from modrules.rules import Rule, Ruleset, load_ruleset
@@ -32,7 +33,8 @@ class Moderator:
     def __init__(self, ruleset: Ruleset) -> None:
         self.ruleset = ruleset
         self.precedence = list(ruleset.policy.precedence)
-        self._runnable = [r for r in ruleset.rules if r.unavailable is None]
+        self._runnable = [(r, _gate(r)) for r in ruleset.rules if r.unavailable is None]
+        self._bank: PatternBank | None = ruleset.context.cache.get("pattern-bank")
         self._unavailable = [r for r in ruleset.rules if r.unavailable is not None]
         self._redact_style = {r.id: r.spec.redact for r in ruleset.rules}
 
@@ -53,10 +55,21 @@ class Moderator:
     ) -> Verdict:
         """The verdict for one comment (with its thread and parent comment, if known)."""
         doc = self.document(comment, thread, parent)
-        violations = [
-            v for rule in self._runnable if (v := self._violation(rule, doc)) is not None
-        ]
+        violations: list[Violation] = []
+        for rule, gate in self._runnable:
+            if gate is not None and not self._gate_open(doc, gate):
+                continue  # none of the literals the rule needs occur: it cannot fire
+            violation = self._violation(rule, doc)
+            if violation is not None:
+                violations.append(violation)
         return self._verdict(doc, violations)
+
+    def _gate_open(self, doc: Document, gate: dict[str, frozenset[int]]) -> bool:
+        assert self._bank is not None  # a gate exists only where patterns were banked
+        for view, ids in gate.items():
+            if not ids.isdisjoint(self._bank.hits(doc, view)):  # type: ignore[arg-type]
+                return True
+        return False
 
     def moderate_many(
         self,
@@ -146,6 +159,17 @@ class Moderator:
             edited_text=edited,
             skipped=skipped,
         )
+
+
+def _gate(rule: Rule) -> dict[str, frozenset[int]] | None:
+    """The prefilter ids, by view, one of which must be found for the rule to fire."""
+    triggers = rule.condition.triggers()
+    if triggers is None:
+        return None
+    gate: dict[str, set[int]] = {}
+    for view, pattern_id in triggers:
+        gate.setdefault(view, set()).add(pattern_id)
+    return {view: frozenset(ids) for view, ids in gate.items()}
 
 
 def _evidence(text: str, hit: Hit) -> list[Evidence]:

@@ -130,9 +130,16 @@ class Predicate(ABC):
         """Why this predicate cannot run here (missing extra or weights), or None."""
         return None
 
-    def prefilter_patterns(self) -> list[str]:
-        """Regexes (raw-text view) of which at least one must match for a hit; [] = none."""
-        return []
+    def triggers(self) -> frozenset[Trigger] | None:
+        """Prefilter keys one of which must be found for this predicate to hold.
+
+        None means no such guarantee: the predicate is always evaluated.
+        """
+        return None
+
+
+Trigger = tuple[str, int]
+"""A prefilter key: (view, id of a pattern in that view's literal prefilter)."""
 
 
 _REGISTRY: dict[str, type[Predicate]] = {}

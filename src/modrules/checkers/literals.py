@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import regex
+
 try:  # Python 3.11+
     from re import _constants as sre_constants
     from re import _parser as sre_parse
 except ImportError:  # pragma: no cover - older layouts
     import sre_constants  # type: ignore[no-redef]
     import sre_parse  # type: ignore[no-redef]
+
+# Syntax of the `regex` package that Python's parser would read differently (fuzzy
+# `{e<=1}` or POSIX `[[:alpha:]]` as literal text, V1 set operations). Such patterns are
+# never prefiltered: a prefilter must not miss what the confirming regex would find.
+_NOT_PORTABLE = regex.compile(r"\\[mMLXGKZ]|\(\?[VrfbeLw]|\{[^}]*[<>=][^}]*\}|\[\[|\[:|--|&&|\|\||~~")
 
 MAX_SET = 64  # beyond this many alternatives a set says too little to be worth it
 MAX_CLASS = 8  # a character class of at most this many characters is a set of literals
@@ -103,6 +110,8 @@ def _skip_group(pattern: str, start: int) -> int:
 
 def required_literals(pattern: str) -> frozenset[str] | None:
     """Case-folded strings one of which every match of `pattern` contains, or None."""
+    if _NOT_PORTABLE.search(pattern):
+        return None
     try:
         parsed = sre_parse.parse(analysable(pattern), 0)
     except Exception:  # noqa: BLE001 - any syntax Python's parser rejects: no prefilter

@@ -56,12 +56,6 @@ def view_text(doc: Document, view: View) -> tuple[str, Any]:
     return v.text, v
 
 
-# Syntax of the `regex` package that Python's parser would read differently (fuzzy
-# `{e<=1}` or POSIX `[[:alpha:]]` as literal text, V1 set operations). Such patterns are
-# never prefiltered: a prefilter must not miss what the confirming regex would find.
-_NOT_PORTABLE = regex.compile(r"\\[mMLXGKZ]|\(\?[VrfbeLw]|\{[^}]*[<>=][^}]*\}|\[\[|\[:|--|&&|\|\||~~")
-
-
 class _ViewFilter:
     """The literals of one view's patterns, and which patterns each one admits."""
 
@@ -102,7 +96,7 @@ class PatternBank:
 
     def add(self, view: View, pattern: str) -> int | None:
         """Register a pattern; its id, or None if it has no literals and must always run."""
-        literals = None if _NOT_PORTABLE.search(pattern) else required_literals(pattern)
+        literals = required_literals(pattern)
         if literals is None:
             return None
         pattern_id = self._next_id
@@ -159,6 +153,9 @@ class Pattern(Predicate):
         self.timeout = ctx.regex_timeout
         self.bank: PatternBank = ctx.shared("pattern-bank", PatternBank)
         self.bank_id = self.bank.add(self.view, source)
+
+    def triggers(self) -> frozenset[tuple[str, int]] | None:
+        return None if self.bank_id is None else frozenset({(self.view, self.bank_id)})
 
     def evaluate(self, doc: Document) -> Hit | None:
         if self.bank_id is not None and self.bank_id not in self.bank.hits(doc, self.view):

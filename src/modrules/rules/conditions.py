@@ -9,7 +9,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from modrules.checkers.base import CompileContext, Document, Hit, Predicate, PredicateError, Span, registry
+from modrules.checkers.base import (
+    CompileContext,
+    Document,
+    Hit,
+    Predicate,
+    PredicateError,
+    Span,
+    Trigger,
+    registry,
+)
 
 Path = tuple[str | int, ...]
 
@@ -29,6 +38,15 @@ class Node(ABC):
     @abstractmethod
     def predicates(self) -> Iterator[Predicate]: ...
 
+    def triggers(self) -> frozenset[Trigger] | None:
+        """Prefilter keys one of which must be found for this node to hold (None: unknown)."""
+        return None
+
+
+def _smallest(options: list[frozenset[Trigger] | None]) -> frozenset[Trigger] | None:
+    known = [o for o in options if o is not None]
+    return min(known, key=len) if known else None
+
 
 class PredicateNode(Node):
     __slots__ = ("predicate",)
@@ -38,6 +56,9 @@ class PredicateNode(Node):
 
     def evaluate(self, doc: Document) -> Hit | None:
         return self.predicate.evaluate(doc)
+
+    def triggers(self) -> frozenset[Trigger] | None:
+        return self.predicate.triggers()
 
     def predicates(self) -> Iterator[Predicate]:
         yield self.predicate
@@ -65,6 +86,15 @@ class AnyNode(Node):
                 result.detail = result.detail or hit.detail
         return result
 
+    def triggers(self) -> frozenset[Trigger] | None:
+        union: frozenset[Trigger] = frozenset()
+        for child in self.children:
+            child_triggers = child.triggers()
+            if child_triggers is None:
+                return None  # that child may hold without any prefilter hit
+            union |= child_triggers
+        return union
+
     def predicates(self) -> Iterator[Predicate]:
         for child in self.children:
             yield from child.predicates()
@@ -88,6 +118,10 @@ class AllNode(Node):
             score = min(score, hit.score)
             detail = detail or hit.detail
         return Hit(spans=spans, score=score, detail=detail)
+
+    def triggers(self) -> frozenset[Trigger] | None:
+        # Every child must hold, so any one child's triggers will do: take the tightest.
+        return _smallest([child.triggers() for child in self.children])
 
     def predicates(self) -> Iterator[Predicate]:
         for child in self.children:
@@ -134,6 +168,9 @@ class NearNode(Node):
         if not spans:
             return None
         return Hit(spans=spans, score=min(hit_a.score, hit_b.score), detail=hit_a.detail or hit_b.detail)
+
+    def triggers(self) -> frozenset[Trigger] | None:
+        return _smallest([self.a.triggers(), self.b.triggers()])
 
     def predicates(self) -> Iterator[Predicate]:
         yield from self.a.predicates()
