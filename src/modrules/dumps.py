@@ -23,8 +23,8 @@ def open_binary(source: str) -> Iterator[IO[bytes]]:
     if source == "-":
         yield sys.stdin.buffer
     elif source.endswith(".gz"):
-        with gzip.open(source, "rb") as stream:
-            yield stream
+        with gzip.open(source, "rb") as gz:
+            yield gz  # type: ignore[misc]  # GzipFile is a binary stream
     else:
         with open(source, "rb") as stream:
             yield stream

@@ -10,7 +10,16 @@ import regex
 
 from modrules.checkers.base import Document, Hit
 from modrules.checkers.pattern import PatternBank
-from modrules.model import AccountAction, Action, Comment, Evidence, SkippedRule, Thread, Verdict, Violation
+from modrules.model import (
+    AccountAction,
+    Action,
+    Comment,
+    Evidence,
+    SkippedRule,
+    Thread,
+    Verdict,
+    Violation,
+)
 from modrules.policy import redact, resolve_action
 from modrules.rules import Rule, Ruleset, load_ruleset
 from modrules.text import TextViews
@@ -133,7 +142,7 @@ class Moderator:
             "detail": hit.detail or "",
             "site": self.ruleset.policy.site.name,
         }
-        return _PLACEHOLDER.sub(lambda m: values[m.group(1)], template)
+        return str(_PLACEHOLDER.sub(lambda m: values[m.group(1)], template))
 
     def _verdict(self, doc: Document, violations: list[Violation]) -> Verdict:
         action = resolve_action(violations, self.precedence)

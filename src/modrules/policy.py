@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from modrules.model import Action, Evidence, Violation
+
 
 def resolve_action(violations: Sequence[Violation], precedence: Sequence[Action]) -> Action:
     """The strongest action among enforced violations (shadow ones never count)."""

@@ -81,7 +81,7 @@ class CompileContext:
 class Document:
     """One comment being judged, with its lazily computed views and shared signals."""
 
-    __slots__ = ("comment", "thread", "parent", "views", "_signals", "prefilter_hits")
+    __slots__ = ("_signals", "comment", "parent", "prefilter_hits", "thread", "views")
 
     def __init__(
         self,

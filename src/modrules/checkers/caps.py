@@ -7,13 +7,17 @@ from typing import Any
 
 import regex
 
-from modrules.checkers.base import CompileContext, Document, Hit, Predicate, PredicateConfig, Span, register
+from modrules.checkers.base import (
+    CompileContext,
+    Document,
+    Hit,
+    Predicate,
+    PredicateConfig,
+    Span,
+    register,
+)
 
-DEFAULT_ACRONYMS = (
-    "USA US UK EU UN NATO ISIS ISIL IS FBI CIA KGB FSB NSA GOP DNC RNC NHS BBC CNN RT TV MP PM "
-    "USSR DPRK UAE OPEC IMF WHO WTO NGO GDP CEO CFO OK LOL OMG IMO IMHO FYI AKA DIY ID AI EV "
-    "COVID NASA ESA UFO MH17 DNR LNR ATO SBU OSCE PACE BRICS CSTO SCO SAM ICBM"
-).split()
+DEFAULT_ACRONYMS = ["USA", "US", "UK", "EU", "UN", "NATO", "ISIS", "ISIL", "IS", "FBI", "CIA", "KGB", "FSB", "NSA", "GOP", "DNC", "RNC", "NHS", "BBC", "CNN", "RT", "TV", "MP", "PM", "USSR", "DPRK", "UAE", "OPEC", "IMF", "WHO", "WTO", "NGO", "GDP", "CEO", "CFO", "OK", "LOL", "OMG", "IMO", "IMHO", "FYI", "AKA", "DIY", "ID", "AI", "EV", "COVID", "NASA", "ESA", "UFO", "MH17", "DNR", "LNR", "ATO", "SBU", "OSCE", "PACE", "BRICS", "CSTO", "SCO", "SAM", "ICBM"]
 
 _DELETE_ASCII_UPPER = str.maketrans("", "", string.ascii_uppercase)
 _DELETE_ASCII_LOWER = str.maketrans("", "", string.ascii_lowercase)

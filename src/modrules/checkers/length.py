@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
-from modrules.checkers.base import CompileContext, Document, Hit, Predicate, PredicateConfig, register
+from modrules.checkers.base import (
+    CompileContext,
+    Document,
+    Hit,
+    Predicate,
+    PredicateConfig,
+    register,
+)
 
 
 class LengthConfig(PredicateConfig):

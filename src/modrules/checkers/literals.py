@@ -12,16 +12,15 @@ prefilter a superset of case-insensitive matching too.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from typing import Any
 
 import regex
 
-try:  # Python 3.11+
-    from re import _constants as sre_constants
-    from re import _parser as sre_parse
-except ImportError:  # pragma: no cover - older layouts
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+# Python's own regex parser (private modules, stable in practice; 3.11+ names).
+sre_constants: Any = importlib.import_module("re._constants")
+sre_parse: Any = importlib.import_module("re._parser")
 
 # Syntax of the `regex` package that Python's parser would read differently (fuzzy
 # `{e<=1}` or POSIX `[[:alpha:]]` as literal text, V1 set operations). Such patterns are
@@ -125,7 +124,7 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return folded
 
 
-def _sequence(items: list[tuple[object, object]]) -> Info:
+def _sequence(items: list[tuple[Any, Any]]) -> Info:
     """A concatenation: extend exact prefixes while they stay small; keep the best requirement."""
     current: frozenset[str] | None = frozenset({""})
     all_exact = True
@@ -159,20 +158,20 @@ def _sequence(items: list[tuple[object, object]]) -> Info:
     return Info(required=best)
 
 
-def _node(op: object, av: object) -> Info:
+def _node(op: Any, av: Any) -> Info:
     if op is _C.LITERAL:
-        return Info(exact=frozenset({chr(av)}))  # type: ignore[arg-type]
+        return Info(exact=frozenset({chr(av)}))
     if op is _C.IN:
-        chars = _class_chars(av)  # type: ignore[arg-type]
+        chars = _class_chars(av)
         return Info(exact=chars) if chars is not None else ANYTHING
     if op is _C.SUBPATTERN:
-        return _sequence(list(av[-1]))  # type: ignore[index]
+        return _sequence(list(av[-1]))
     if op is getattr(_C, "ATOMIC_GROUP", None):
-        return _sequence(list(av))  # type: ignore[call-overload]
+        return _sequence(list(av))
     if op is _C.BRANCH:
-        return _branch([_sequence(list(branch)) for branch in av[1]])  # type: ignore[index]
+        return _branch([_sequence(list(branch)) for branch in av[1]])
     if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", None)):
-        low, high, body = av  # type: ignore[misc]
+        low, high, body = av
         return _repeat(int(low), high, _sequence(list(body)))
     if op in (_C.AT, _C.ASSERT, _C.ASSERT_NOT):
         return EMPTY  # zero-width: contributes no characters
@@ -191,7 +190,7 @@ def _branch(infos: list[Info]) -> Info:
     return Info(required=union) if len(union) <= MAX_SET else ANYTHING
 
 
-def _repeat(low: int, high: object, body: Info) -> Info:
+def _repeat(low: int, high: Any, body: Info) -> Info:
     if low == 0:
         if high == 1 and body.exact is not None and len(body.exact) < MAX_SET:
             return Info(exact=body.exact | {""})  # optional: present or not
@@ -201,13 +200,13 @@ def _repeat(low: int, high: object, body: Info) -> Info:
     return Info(required=body.requirement())
 
 
-def _class_chars(items: list[tuple[object, object]]) -> frozenset[str] | None:
+def _class_chars(items: list[tuple[Any, Any]]) -> frozenset[str] | None:
     chars: set[str] = set()
     for op, av in items:
         if op is _C.LITERAL:
-            chars.add(chr(av))  # type: ignore[arg-type]
+            chars.add(chr(av))
         elif op is _C.RANGE:
-            low, high = av  # type: ignore[misc]
+            low, high = av
             if high - low >= MAX_CLASS:
                 return None
             chars.update(chr(c) for c in range(low, high + 1))

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from modrules.checkers.base import CompileContext, Document, Hit, Predicate, PredicateConfig, Span, register
+from modrules.checkers.base import (
+    CompileContext,
+    Document,
+    Hit,
+    Predicate,
+    PredicateConfig,
+    Span,
+    register,
+)
 
 
 class SentencesConfig(PredicateConfig):
