@@ -264,6 +264,57 @@ def test_rules(directory: Path | None, verbose: bool) -> None:
     raise SystemExit(1 if failed else 0)
 
 
+@main.command(name="eval")
+@click.argument("labeled", nargs=-1, required=True)
+@click.option("--threads", "threads_file", default=None, help="Threads (articles) as JSON Lines.")
+@rules_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option("-o", "--output", default="-", help="Where the report goes (default: standard output).")
+@click.option("--examples", default=10, show_default=True, help="How many worst false positives/negatives to list.")
+def eval_command(
+    labeled: tuple[str, ...],
+    threads_file: str | None,
+    rules_dir: Path | None,
+    fmt: str,
+    output: str,
+    examples: int,
+) -> None:
+    """Score the rules on labeled comments (the comment format plus "categories": [...])."""
+    from modrules.dumps import read_records
+    from modrules.evaluation import LabeledComment, evaluate
+    from modrules.report import render_table
+
+    for source in [*labeled, *([threads_file] if threads_file else [])]:
+        if not existing(source):
+            raise click.UsageError(f"no such file: {source}")
+    moderator = _load(rules_dir)
+    console = _stderr()
+    threads: dict[str, Thread] = {}
+    errors: list[InputError] = []
+    if threads_file:
+        threads, errors = read_threads(threads_file)
+
+    def records() -> Iterator[LabeledComment]:
+        for source in labeled:
+            for record in read_records(source, LabeledComment):
+                if isinstance(record, InputError):
+                    errors.append(record)
+                    _report_error(console, record, None)
+                else:
+                    yield record
+
+    report = evaluate(moderator, records(), threads, examples=examples)
+    with ExitStack() as stack:
+        out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
+        if fmt == "json":
+            out.write(report.model_dump_json(indent=2) + "\n")
+        else:
+            render_table(report, Console(file=out, width=140, highlight=False))
+    raise SystemExit(EXIT_INVALID_INPUT if errors else EXIT_OK)
+
+
 @main.command()
 @click.argument("text")
 @rules_option

@@ -333,9 +333,15 @@ def _visible(token: str) -> int:
     return sum(c != MASK for c in token)
 
 
+_MAX_MASKED_TOKENS = 10_000  # hostile text: beyond this many masked tokens, stop looking
+
+
 def _masked_matches(lex: CompiledLexicon, text: str) -> list[tuple[int, int, int]]:
     out: list[tuple[int, int, int]] = []
-    for m in _MASKED_TOKEN.finditer(text):
+    memo: dict[str, int | None] = {}  # repeated tokens are looked up once
+    for count, m in enumerate(_MASKED_TOKEN.finditer(text)):
+        if count >= _MAX_MASKED_TOKENS:
+            break
         token, start, end = m.group(), m.start(), m.end()
         if token[0] == MASK and token[-1] == MASK:
             # `*word*` is emphasis, not masking: only inner masks count.
@@ -343,9 +349,14 @@ def _masked_matches(lex: CompiledLexicon, text: str) -> list[tuple[int, int, int
             start += token.index(inner[0]) if inner else 0
             end = start + len(inner)
             token = inner
-        if MASK not in token or _visible(token) < 2 or not any(c.isalpha() for c in token):
-            continue
-        entry = _masked_entry(lex, token)
+        if token in memo:
+            entry = memo[token]
+        else:
+            entry = memo[token] = (
+                _masked_entry(lex, token)
+                if MASK in token and _visible(token) >= 2 and any(c.isalpha() for c in token)
+                else None
+            )
         if entry is not None:
             out.append((start, end, entry))
     return out
