@@ -142,5 +142,7 @@ def test_pattern_timeout_counts_as_no_match(make_ruleset: RulesetFactory, tmp_pa
         policy="site: {name: X}\nlimits: {regex_timeout_ms: 20}\n",
     )
     m = Moderator.from_path(root)
-    verdict = m.moderate({"id": "h", "text": "a" * 5000 + "!"})
+    verdict = m.moderate({"id": "h", "text": "a" * 50_000 + "!"})
     assert verdict.action is Action.PUBLISH
+    assert [s.rule for s in verdict.skipped] == ["catastrophic"]
+    assert "time limit" in verdict.skipped[0].reason

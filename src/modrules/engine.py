@@ -65,13 +65,19 @@ class Moderator:
         """The verdict for one comment (with its thread and parent comment, if known)."""
         doc = self.document(comment, thread, parent)
         violations: list[Violation] = []
+        timed_out: list[SkippedRule] = []
         for rule, gate in self._runnable:
             if gate is not None and not self._gate_open(doc, gate):
                 continue  # none of the literals the rule needs occur: it cannot fire
+            timeouts = doc.timeouts
             violation = self._violation(rule, doc)
             if violation is not None:
                 violations.append(violation)
-        return self._verdict(doc, violations)
+            if doc.timeouts > timeouts:
+                timed_out.append(SkippedRule(rule=rule.id, reason="a pattern hit its time limit on this comment"))
+        verdict = self._verdict(doc, violations)
+        verdict.skipped.extend(timed_out)
+        return verdict
 
     def _gate_open(self, doc: Document, gate: dict[str, frozenset[int]]) -> bool:
         assert self._bank is not None  # a gate exists only where patterns were banked

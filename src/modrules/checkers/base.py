@@ -81,7 +81,7 @@ class CompileContext:
 class Document:
     """One comment being judged, with its lazily computed views and shared signals."""
 
-    __slots__ = ("_signals", "comment", "parent", "prefilter_hits", "thread", "views")
+    __slots__ = ("_signals", "comment", "parent", "thread", "timeouts", "views")
 
     def __init__(
         self,
@@ -95,8 +95,9 @@ class Document:
         self.parent = parent
         self.views = views
         self._signals: dict[str, Any] = {}
-        # Ids of prefilter patterns that matched somewhere; None = no prefilter ran.
-        self.prefilter_hits: set[int] | None = None
+        # Checks that gave up on this comment (a regex past its time limit): the engine
+        # reports the rules they belong to as not fully evaluated.
+        self.timeouts = 0
 
     @property
     def text(self) -> str:

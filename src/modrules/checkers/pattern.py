@@ -175,7 +175,8 @@ class Pattern(Predicate):
                 if len(spans) >= MAX_SPANS:
                     break
         except TimeoutError:
-            log.warning("pattern %r timed out on comment %s", self.config.regex, doc.comment.id)
+            log.debug("pattern %r timed out on comment %s", self.config.regex, doc.comment.id)
+            doc.timeouts += 1
             return None
         if len(spans) < self.min_count:
             return None
