@@ -113,18 +113,23 @@ def check(
             _report_error(console, error, errors_out)
         table = _verdict_table() if fmt == "table" else None
         progress = _progress(console, quiet)
-        for record in _with_progress(read_comments(list(inputs)), progress):
-            if isinstance(record, InputError):
-                input_errors.append(record)
-                _report_error(console, record, errors_out)
-                continue
-            thread = threads.get(record.thread_id) if record.thread_id else None
-            verdict = moderator.moderate(record, thread)
+
+        def valid(records: Iterator[Comment | InputError]) -> Iterator[Comment]:
+            # Bad lines are reported as they are met; the good ones go on to be judged.
+            for record in records:
+                if isinstance(record, InputError):
+                    input_errors.append(record)
+                    _report_error(console, record, errors_out)
+                else:
+                    yield record
+
+        stream = valid(_with_progress(read_comments(list(inputs)), progress))
+        for verdict in moderator.moderate_many(stream, threads=threads):
             judged += 1
             actions[verdict.action.value] += 1
             categories.update(verdict.categories)
             if table is not None:
-                _add_row(table, record, verdict)
+                _add_row(table, verdict)
             else:
                 out.write(verdict_json(verdict))
         if table is not None:
@@ -200,11 +205,11 @@ def _verdict_table() -> Table:
     return table
 
 
-def _add_row(table: Table, comment: Comment, verdict: Verdict) -> None:
+def _add_row(table: Table, verdict: Verdict) -> None:
     evidence = "; ".join(e.text for v in verdict.violations for e in v.evidence[:1])
     # Text cells, not markup: comment text may contain [brackets].
     table.add_row(
-        Text(comment.id),
+        Text(verdict.comment_id),
         Text(verdict.action.value, style=ACTION_STYLE[verdict.action]),
         Text(", ".join(verdict.categories)),
         Text(", ".join(v.rule + (" (shadow)" if v.shadow else "") for v in verdict.violations)),

@@ -8,7 +8,7 @@ from typing import Any
 
 import regex
 
-from modrules.checkers.base import Document, Hit
+from modrules.checkers.base import BatchPreparer, Document, Hit
 from modrules.checkers.pattern import PatternBank
 from modrules.model import (
     AccountAction,
@@ -39,18 +39,27 @@ class Moderator:
     'publish'
     """
 
-    def __init__(self, ruleset: Ruleset) -> None:
+    def __init__(self, ruleset: Ruleset, batch_size: int = 64) -> None:
         self.ruleset = ruleset
         self.precedence = list(ruleset.policy.precedence)
         self._runnable = [(r, _gate(r)) for r in ruleset.rules if r.unavailable is None]
         self._bank: PatternBank | None = ruleset.context.cache.get("pattern-bank")
         self._unavailable = [r for r in ruleset.rules if r.unavailable is not None]
         self._redact_style = {r.id: r.spec.redact for r in ruleset.rules}
+        self.batch_size = batch_size
+        # Shared batch workers (e.g. one embedding model) of the runnable predicates, once each.
+        preparers: dict[int, BatchPreparer] = {}
+        for rule, _ in self._runnable:
+            for predicate in rule.condition.predicates():
+                preparer = predicate.batch_preparer()
+                if preparer is not None:
+                    preparers.setdefault(id(preparer), preparer)
+        self._preparers = list(preparers.values())
 
     @classmethod
-    def from_path(cls, path: str | Path | None = None) -> Moderator:
+    def from_path(cls, path: str | Path | None = None, batch_size: int = 64) -> Moderator:
         """Load a ruleset directory (None: the bundled default ruleset)."""
-        return cls(load_ruleset(path))
+        return cls(load_ruleset(path), batch_size=batch_size)
 
     @property
     def rules(self) -> list[Rule]:
@@ -64,6 +73,11 @@ class Moderator:
     ) -> Verdict:
         """The verdict for one comment (with its thread and parent comment, if known)."""
         doc = self.document(comment, thread, parent)
+        for preparer in self._preparers:
+            preparer.prepare([doc])
+        return self._judge(doc)
+
+    def _judge(self, doc: Document) -> Verdict:
         violations: list[Violation] = []
         timed_out: list[SkippedRule] = []
         for rule, gate in self._runnable:
@@ -96,6 +110,7 @@ class Moderator:
         Items are comments, or (comment, thread) pairs; without a pair, the thread is
         looked up by `thread_id` in `threads`.
         """
+        batch: list[Document] = []
         for item in items:
             if isinstance(item, tuple):
                 comment, thread = item
@@ -104,7 +119,20 @@ class Moderator:
             comment = _as_comment(comment)
             if thread is None and threads is not None and comment.thread_id is not None:
                 thread = threads.get(comment.thread_id)
-            yield self.moderate(comment, thread)
+            batch.append(self.document(comment, thread))
+            if len(batch) >= self.batch_size:
+                yield from self._judge_batch(batch)
+                batch = []
+        yield from self._judge_batch(batch)
+
+    def _judge_batch(self, docs: list[Document]) -> Iterator[Verdict]:
+        if not docs:
+            return
+        # Batch work (model inference) for the whole batch at once, then rule by rule.
+        for preparer in self._preparers:
+            preparer.prepare(docs)
+        for doc in docs:
+            yield self._judge(doc)
 
     def document(
         self, comment: CommentLike, thread: ThreadLike = None, parent: CommentLike | None = None

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -103,6 +103,10 @@ class Document:
     def text(self) -> str:
         return self.views.raw
 
+    def set_signal(self, name: str, value: Any) -> None:
+        """Store a signal computed elsewhere (by a batch preparer)."""
+        self._signals[name] = value
+
     def signal(self, name: str, compute: Callable[[Document], T]) -> T:
         """Compute a per-comment signal once and share it with every predicate."""
         try:
@@ -110,6 +114,12 @@ class Document:
         except KeyError:
             value = self._signals[name] = compute(self)
         return value
+
+
+class BatchPreparer(Protocol):
+    """Computes a signal for a batch of documents (stored with `Document.signal`-style caching)."""
+
+    def prepare(self, docs: list[Document]) -> None: ...
 
 
 class Predicate(ABC):
@@ -126,6 +136,11 @@ class Predicate(ABC):
     @abstractmethod
     def evaluate(self, doc: Document) -> Hit | None:
         """The hit if the predicate holds for this comment, else None."""
+
+    def batch_preparer(self) -> BatchPreparer | None:
+        """A shared object that computes this predicate's signal for many comments at once
+        (one model call per batch); the engine calls each distinct one once per batch."""
+        return None
 
     def unavailable_reason(self) -> str | None:
         """Why this predicate cannot run here (missing extra or weights), or None."""
