@@ -1,4 +1,4 @@
-"""The `modrules` command line: check · lint · test · explain."""
+"""The `modrules` command line: check · lint · test · eval · diff · shadow · explain."""
 
 from __future__ import annotations
 
@@ -45,9 +45,9 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-def _load(rules_dir: Path | None) -> Moderator:
+def _load(rules_dir: Path | None, disable_ml: bool = False) -> Moderator:
     try:
-        return Moderator(load_ruleset(rules_dir))
+        return Moderator(load_ruleset(rules_dir, disable_ml=disable_ml))
     except RulesetError as exc:
         console = _stderr()
         for issue in exc.issues:
@@ -90,7 +90,7 @@ def check(
     for source in [*inputs, *([threads_file] if threads_file else [])]:
         if not existing(source):
             raise click.UsageError(f"no such file: {source}")
-    moderator = _load(rules_dir)
+    moderator = _load(rules_dir, disable_ml=no_ml)
     console = _stderr()
     threads: dict[str, Thread] = {}
     input_errors: list[InputError] = []
@@ -274,10 +274,12 @@ def test_rules(directory: Path | None, verbose: bool) -> None:
 @click.option("--threads", "threads_file", default=None, help="Threads (articles) as JSON Lines.")
 @rules_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True,
+    help="html: a self-contained page with charts (no script, no network).",
 )
 @click.option("-o", "--output", default="-", help="Where the report goes (default: standard output).")
 @click.option("--examples", default=10, show_default=True, help="How many worst false positives/negatives to list.")
+@click.option("--no-ml", is_flag=True, help="Skip every ML checker, as if its extra were missing.")
 def eval_command(
     labeled: tuple[str, ...],
     threads_file: str | None,
@@ -285,6 +287,7 @@ def eval_command(
     fmt: str,
     output: str,
     examples: int,
+    no_ml: bool,
 ) -> None:
     """Score the rules on labeled comments (the comment format plus "categories": [...])."""
     from modrules.dumps import read_records
@@ -294,7 +297,7 @@ def eval_command(
     for source in [*labeled, *([threads_file] if threads_file else [])]:
         if not existing(source):
             raise click.UsageError(f"no such file: {source}")
-    moderator = _load(rules_dir)
+    moderator = _load(rules_dir, disable_ml=no_ml)
     console = _stderr()
     threads: dict[str, Thread] = {}
     errors: list[InputError] = []
@@ -315,8 +318,91 @@ def eval_command(
         out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
         if fmt == "json":
             out.write(report.model_dump_json(indent=2) + "\n")
+        elif fmt == "html":
+            from modrules.report_html import render_html
+
+            out.write(render_html(report, title=f"modrules evaluation: {', '.join(labeled)}"))
         else:
             render_table(report, Console(file=out, width=140, highlight=False))
+    raise SystemExit(EXIT_INVALID_INPUT if errors else EXIT_OK)
+
+
+def _read_dumps(
+    dumps: tuple[str, ...], threads_file: str | None, console: Console, errors: list[InputError]
+) -> tuple[Iterator[Comment], dict[str, Thread]]:
+    """Comments of the dumps (bad lines reported and counted) and the threads, for diff and shadow."""
+    for source in [*dumps, *([threads_file] if threads_file else [])]:
+        if not existing(source):
+            raise click.UsageError(f"no such file: {source}")
+    threads: dict[str, Thread] = {}
+    if threads_file:
+        threads, thread_errors = read_threads(threads_file)
+        errors.extend(thread_errors)
+
+    def comments() -> Iterator[Comment]:
+        for record in read_comments(list(dumps)):
+            if isinstance(record, InputError):
+                errors.append(record)
+                _report_error(console, record, None)
+            else:
+                yield record
+
+    return comments(), threads
+
+
+@main.command(name="diff")
+@click.argument("dumps", nargs=-1, required=True)
+@click.option("--rules", "old_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="The ruleset in force.")
+@click.option("--against", "new_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="The changed ruleset.")
+@click.option("--threads", "threads_file", default=None, help="Threads (articles) as JSON Lines.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--examples", default=5, show_default=True, help="Examples to show of each kind of change.")
+@click.option("-o", "--output", default="-", help="Where the report goes (default: standard output).")
+def diff_command(
+    dumps: tuple[str, ...], old_dir: Path, new_dir: Path, threads_file: str | None, fmt: str, examples: int, output: str
+) -> None:
+    """Backtest a rule change: judge DUMPS with both rulesets and report the verdicts that change."""
+    from modrules.backtest import diff
+    from modrules.report import render_diff
+
+    console = _stderr()
+    errors: list[InputError] = []
+    comments, threads = _read_dumps(dumps, threads_file, console, errors)
+    old, new = _load(old_dir), _load(new_dir)
+    report = diff(old, new, comments, threads, examples=examples, old_name=str(old_dir), new_name=str(new_dir))
+    with ExitStack() as stack:
+        out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
+        if fmt == "json":
+            out.write(report.model_dump_json(indent=2) + "\n")
+        else:
+            render_diff(report, Console(file=out, width=140, highlight=False))
+    raise SystemExit(EXIT_INVALID_INPUT if errors else EXIT_OK)
+
+
+@main.command(name="shadow")
+@click.argument("dumps", nargs=-1, required=True)
+@rules_option
+@click.option("--threads", "threads_file", default=None, help="Threads (articles) as JSON Lines.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--examples", default=5, show_default=True, help="Examples to show per shadow rule.")
+@click.option("-o", "--output", default="-", help="Where the report goes (default: standard output).")
+def shadow_command(
+    dumps: tuple[str, ...], rules_dir: Path | None, threads_file: str | None, fmt: str, examples: int, output: str
+) -> None:
+    """Report what the rules in `mode: shadow` would have done on DUMPS, had they been enforced."""
+    from modrules.backtest import shadow
+    from modrules.report import render_shadow
+
+    console = _stderr()
+    errors: list[InputError] = []
+    comments, threads = _read_dumps(dumps, threads_file, console, errors)
+    report = shadow(_load(rules_dir), comments, threads, examples=examples)
+    with ExitStack() as stack:
+        out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
+        if fmt == "json":
+            out.write(report.model_dump_json(indent=2) + "\n")
+        else:
+            render_shadow(report, Console(file=out, width=140, highlight=False))
     raise SystemExit(EXIT_INVALID_INPUT if errors else EXIT_OK)
 
 
@@ -357,6 +443,30 @@ def explain(text: str, rules_dir: Path | None, title: str | None, as_json: bool)
         console.print(escape(f"edited text: {verdict.edited_text}"), soft_wrap=True)
     for skipped in verdict.skipped:
         console.print(f"[yellow]not evaluated[/yellow] {escape(skipped.rule)}: {escape(skipped.reason)}")
+
+
+
+@main.command()
+@rules_option
+def models(rules_dir: Path | None) -> None:
+    """List the ML backends: installed? usable? where their weights are looked for, how to get them."""
+    from modrules.ml.backends import backends
+    from modrules.rules import default_ruleset_dir
+
+    console = Console(highlight=False)
+    table = Table(show_lines=True)
+    for column in ("backend", "predicates", "installed", "usable", "weights", "notes"):
+        table.add_column(column, overflow="fold")
+    for backend in backends(rules_dir or default_ruleset_dir()):
+        table.add_row(
+            Text(backend.name),
+            Text(backend.predicates),
+            Text("yes" if backend.installed else "no", style="green" if backend.installed else "red"),
+            Text("yes" if backend.usable else "no", style="green" if backend.usable else "yellow"),
+            Text(backend.weights),
+            Text(backend.note),
+        )
+    console.print(table)
 
 
 if __name__ == "__main__":

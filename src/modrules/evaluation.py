@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from typing import TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -44,6 +46,14 @@ class RuleScore(BaseModel):
     shadow: bool
 
 
+class Highlight(BaseModel):
+    """An evidence span inside `Example.text`, and the rule that found it."""
+
+    start: int
+    end: int
+    rule: str
+
+
 class Example(BaseModel):
     comment_id: str
     text: str
@@ -51,6 +61,11 @@ class Example(BaseModel):
     predicted: list[str]
     action: Action
     evidence: list[str]
+    highlights: list[Highlight] = Field(default_factory=list)
+
+
+CLEAN = "(clean)"
+"""The row of the confusion matrix for comments labeled clean, and the column for comments given no category."""
 
 
 class Report(BaseModel):
@@ -65,6 +80,23 @@ class Report(BaseModel):
     rules: list[RuleScore]
     false_positives: list[Example]
     false_negatives: list[Example]
+    # confusion[label][predicted]: comments with that label given that category; CLEAN on either side means none.
+    confusion: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+
+C = TypeVar("C", bound=Comment)
+
+
+def judged(
+    moderator: Moderator,
+    comments: Iterable[C],
+    threads: Mapping[str, Thread] | None = None,
+    chunk: int = 256,
+) -> Iterator[tuple[C, Verdict]]:
+    """Each comment with its verdict, judged in batches (so ML checkers run once per batch)."""
+    source = iter(comments)
+    while batch := list(islice(source, chunk)):
+        yield from zip(batch, moderator.moderate_many(batch, threads=threads or {}), strict=True)
 
 
 def _ratio(a: int, b: int) -> float:
@@ -92,10 +124,9 @@ def evaluate(
     rule_correct: Counter[str] = Counter()
     false_pos: list[tuple[float, Example]] = []
     false_neg: list[tuple[float, Example]] = []
+    confusion: dict[str, Counter[str]] = {}
     total = clean = violating = clean_blocked = violating_passed = 0
-    for comment in labeled:
-        thread = threads.get(comment.thread_id) if threads and comment.thread_id else None
-        verdict = moderator.moderate(comment, thread)
+    for comment, verdict in judged(moderator, labeled, threads):
         labels = set(comment.categories)
         guessed = set(verdict.categories)
         total += 1
@@ -108,6 +139,8 @@ def evaluate(
         support.update(labels)
         predicted.update(guessed)
         true_pos.update(labels & guessed)
+        for label in labels or {CLEAN}:
+            confusion.setdefault(label, Counter()).update(guessed or {CLEAN})
         for violation in verdict.violations:
             rule_hits[violation.rule] += 1
             rule_correct[violation.rule] += violation.category in labels
@@ -160,7 +193,17 @@ def evaluate(
         rules=rules,
         false_positives=[e for _, e in sorted(false_pos, key=lambda x: -x[0])[:examples]],
         false_negatives=[e for _, e in sorted(false_neg, key=lambda x: -x[0])[:examples]],
+        confusion=_ordered_confusion(confusion),
     )
+
+
+def _ordered_confusion(confusion: Mapping[str, Counter[str]]) -> dict[str, dict[str, int]]:
+    # Clause order, clean last, so every rendering of the matrix reads the same way.
+    order = {c: i for i, c in enumerate((*CATEGORIES, CLEAN))}
+    return {
+        label: {p: row[p] for p in sorted(row, key=order.__getitem__)}
+        for label, row in sorted(confusion.items(), key=lambda kv: order[kv[0]])
+    }
 
 
 def _severity(verdict: Verdict) -> float:
@@ -168,12 +211,22 @@ def _severity(verdict: Verdict) -> float:
     return verdict.action.rank + max((v.score for v in verdict.violations), default=0.0)
 
 
+EXAMPLE_CHARS = 500
+
+
 def _example(comment: LabeledComment, verdict: Verdict) -> Example:
+    enforced = [v for v in verdict.violations if not v.shadow]
     return Example(
         comment_id=comment.id,
-        text=comment.text[:500],
+        text=comment.text[:EXAMPLE_CHARS],
         labels=sorted(comment.categories),
         predicted=verdict.categories,
         action=verdict.action,
-        evidence=[f"{v.rule}: {e.text}" for v in verdict.violations if not v.shadow for e in v.evidence[:2]],
+        evidence=[f"{v.rule}: {e.text}" for v in enforced for e in v.evidence[:2]],
+        highlights=[
+            Highlight(start=e.start, end=min(e.end, EXAMPLE_CHARS), rule=v.rule)
+            for v in enforced
+            for e in v.evidence
+            if e.start < EXAMPLE_CHARS
+        ],
     )

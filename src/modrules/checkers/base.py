@@ -58,6 +58,10 @@ class CompileContext:
     site_aliases: tuple[str, ...] = ()
     site_language: str = "en"
     regex_timeout: float = 0.05
+    # `--no-ml`: every predicate whose `extra` is "ml" is reported unavailable.
+    disable_ml: bool = False
+    # policy.yaml's `models:` section (settings of the ML backends, by backend name).
+    models: dict[str, Any] = field(default_factory=dict)
     # Shared compiled resources (word lists, domain lists) keyed by the loader, so two
     # rules naming one list compile it once.
     cache: dict[Any, Any] = field(default_factory=dict)

@@ -445,15 +445,20 @@ class Lexicon(Predicate):
         self.lexicon: CompiledLexicon = ctx.shared(
             key, lambda: compile_lexicon(entries, view, infl)
         )
+        # Rules naming the same list on the same view share one pass per comment.
+        self._signal = f"lexicon:{key!r}"
 
-    def evaluate(self, doc: Document) -> Hit | None:
+    def _matches(self, doc: Document) -> list[tuple[int, int, int]]:
+        """Raw (start, end, entry index) of every match of the list on the view."""
         view = self.config.view
         if view == "raw":
             text = doc.signal("lexicon.raw-lower", _lower_raw)
-            spans = [(s, e, i) for s, e, i in find_matches(self.lexicon, text)]
-        else:
-            v = doc.views.normalized if view == "normalized" else doc.views.skeleton
-            spans = [(*v.raw_span(s, e), i) for s, e, i in find_matches(self.lexicon, v.text)]
+            return [(s, e, i) for s, e, i in find_matches(self.lexicon, text)]
+        v = doc.views.normalized if view == "normalized" else doc.views.skeleton
+        return [(*v.raw_span(s, e), i) for s, e, i in find_matches(self.lexicon, v.text)]
+
+    def evaluate(self, doc: Document) -> Hit | None:
+        spans = doc.signal(self._signal, self._matches)
         if len(spans) < self.config.min_count:
             return None
         # Raw spans of different view matches may coincide (merged characters).

@@ -87,8 +87,10 @@ def default_ruleset_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "default_rules" / "sputnik"
 
 
-def load_ruleset(directory: str | Path | None = None) -> Ruleset:
+def load_ruleset(directory: str | Path | None = None, *, disable_ml: bool = False) -> Ruleset:
     """Load and compile a ruleset directory (the default one if None).
+
+    `disable_ml` treats every ML predicate as unavailable (the CLI's `--no-ml`).
 
     Raises RulesetError listing every problem found.
     """
@@ -103,6 +105,8 @@ def load_ruleset(directory: str | Path | None = None) -> Ruleset:
         site_aliases=tuple(policy.site.aliases),
         site_language=policy.site.language,
         regex_timeout=policy.limits.regex_timeout_ms / 1000,
+        disable_ml=disable_ml,
+        models=_models_section(policy),
     )
     rules: list[Rule] = []
     seen: dict[str, RuleIssue] = {}
@@ -120,7 +124,7 @@ def load_ruleset(directory: str | Path | None = None) -> Ruleset:
     if not files and not issues:
         issues.append(RuleIssue(str(root), None, None, "no rule files (*.yaml) found"))
     for rule in rules:
-        reason = _unavailable_reason(rule)
+        reason = _unavailable_reason(rule, context)
         if reason is not None:
             rule.unavailable = reason
             if rule.on_unavailable == "error":
@@ -135,8 +139,18 @@ def load_ruleset(directory: str | Path | None = None) -> Ruleset:
     return Ruleset(root, policy, rules, context, [_display(p, root) for p in files])
 
 
-def _unavailable_reason(rule: Rule) -> str | None:
+ML_DISABLED = "ML checkers disabled (--no-ml)"
+
+
+def _models_section(policy: PolicySpec) -> dict[str, Any]:
+    section = (policy.model_extra or {}).get("models")
+    return dict(section) if isinstance(section, dict) else {}
+
+
+def _unavailable_reason(rule: Rule, context: CompileContext) -> str | None:
     for predicate in rule.condition.predicates():
+        if context.disable_ml and predicate.extra == "ml":
+            return ML_DISABLED
         reason = predicate.unavailable_reason()
         if reason is not None:
             return reason

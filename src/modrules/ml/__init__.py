@@ -1,0 +1,1 @@
+"""Model backends of the ML checkers, each loaded lazily and at most once per process."""
