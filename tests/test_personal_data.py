@@ -400,14 +400,6 @@ def test_extraction_is_shared_between_rules(monkeypatch: pytest.MonkeyPatch) -> 
     assert calls == 1
 
 
-def test_prefilter_patterns_cover_hits() -> None:
-    patterns = [re.compile(p) for p in predicate().prefilter_patterns()]
-    texts = ["bob@example.com", "john [at] example [dot] com", "(212) 555-1234", "fe80::"]
-    texts.append("\uff12\uff11\uff12-\uff15\uff15\uff15-\uff11\uff12\uff13\uff14")
-    for text in texts:
-        assert any(p.search(text) for p in patterns), text
-
-
 # --------------------------------------------------------------------------- hostile text
 
 

@@ -41,6 +41,13 @@ rules_option = click.option(
 )
 
 
+def _require_files(*paths: str | None) -> None:
+    """A usage error (exit 2) for the first named input that does not exist."""
+    for path in paths:
+        if path is not None and not existing(path):
+            raise click.UsageError(f"no such file: {path}")
+
+
 def _stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
@@ -87,9 +94,7 @@ def check(
     Exit 0 when every line was judged, 1 when some lines were invalid (each reported
     with its line number; all others still judged), 2 for a usage or ruleset error.
     """
-    for source in [*inputs, *([threads_file] if threads_file else [])]:
-        if not existing(source):
-            raise click.UsageError(f"no such file: {source}")
+    _require_files(*inputs, threads_file)
     moderator = _load(rules_dir, disable_ml=no_ml)
     console = _stderr()
     threads: dict[str, Thread] = {}
@@ -294,9 +299,7 @@ def eval_command(
     from modrules.evaluation import LabeledComment, evaluate
     from modrules.report import render_table
 
-    for source in [*labeled, *([threads_file] if threads_file else [])]:
-        if not existing(source):
-            raise click.UsageError(f"no such file: {source}")
+    _require_files(*labeled, threads_file)
     moderator = _load(rules_dir, disable_ml=no_ml)
     console = _stderr()
     threads: dict[str, Thread] = {}
@@ -331,9 +334,7 @@ def _read_dumps(
     dumps: tuple[str, ...], threads_file: str | None, console: Console, errors: list[InputError]
 ) -> tuple[Iterator[Comment], dict[str, Thread]]:
     """Comments of the dumps (bad lines reported and counted) and the threads, for diff and shadow."""
-    for source in [*dumps, *([threads_file] if threads_file else [])]:
-        if not existing(source):
-            raise click.UsageError(f"no such file: {source}")
+    _require_files(*dumps, threads_file)
     threads: dict[str, Thread] = {}
     if threads_file:
         threads, thread_errors = read_threads(threads_file)

@@ -587,13 +587,3 @@ class PersonalData(Predicate):
             spans=[Span(i.start, i.end) for i in items],
             detail=", ".join(k for k in KINDS if k in named),
         )
-
-    def prefilter_patterns(self) -> list[str]:
-        # Every kind but email and a letters-only IPv6 has a digit, in any script
-        # (libphonenumber reads full-width and Arabic-Indic digits too).
-        patterns = [r"\d"]
-        if "email" in self._kinds:
-            patterns += ["@", r"[\[({<][ \t]*[Aa][Tt][ \t]*[\])}>]"]
-        if "ip" in self._kinds:
-            patterns.append("::")
-        return patterns
