@@ -97,11 +97,7 @@ def check(
     _require_files(*inputs, threads_file)
     moderator = _load(rules_dir, disable_ml=no_ml)
     console = _stderr()
-    threads: dict[str, Thread] = {}
-    input_errors: list[InputError] = []
-    if threads_file:
-        threads, thread_errors = read_threads(threads_file)
-        input_errors.extend(thread_errors)
+    threads, input_errors = read_threads(threads_file)
 
     actions: Counter[str] = Counter()
     categories: Counter[str] = Counter()
@@ -302,10 +298,7 @@ def eval_command(
     _require_files(*labeled, threads_file)
     moderator = _load(rules_dir, disable_ml=no_ml)
     console = _stderr()
-    threads: dict[str, Thread] = {}
-    errors: list[InputError] = []
-    if threads_file:
-        threads, errors = read_threads(threads_file)
+    threads, errors = read_threads(threads_file)
 
     def records() -> Iterator[LabeledComment]:
         for source in labeled:
@@ -335,10 +328,8 @@ def _read_dumps(
 ) -> tuple[Iterator[Comment], dict[str, Thread]]:
     """Comments of the dumps (bad lines reported and counted) and the threads, for diff and shadow."""
     _require_files(*dumps, threads_file)
-    threads: dict[str, Thread] = {}
-    if threads_file:
-        threads, thread_errors = read_threads(threads_file)
-        errors.extend(thread_errors)
+    threads, thread_errors = read_threads(threads_file)
+    errors.extend(thread_errors)
 
     def comments() -> Iterator[Comment]:
         for record in read_comments(list(dumps)):

@@ -74,9 +74,12 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def read_threads(source: str) -> tuple[dict[str, Thread], list[InputError]]:
+def read_threads(source: str | None) -> tuple[dict[str, Thread], list[InputError]]:
+    """Threads by id, and the invalid lines; nothing when no threads file is given."""
     threads: dict[str, Thread] = {}
     errors: list[InputError] = []
+    if source is None:
+        return threads, errors
     for record in read_records(source, Thread):
         if isinstance(record, InputError):
             errors.append(record)
