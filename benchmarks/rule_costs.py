@@ -1,9 +1,12 @@
-"""Which rules cost the most: mean microseconds per comment for each rule of a ruleset.
+"""Where the time goes: mean microseconds per comment for the text views, the prefilter
+scan and each rule of a ruleset (ML checkers off).
 
     python benchmarks/rule_costs.py CORPUS.jsonl[.gz] [--rules DIR] [--limit 5000] [--top 25]
 
-Text views and shared signals are computed before timing, so each figure is the rule's
-own cost (its condition tree, the confirming regexes it runs, its lexicon passes).
+Each stage is timed on its own over the same comments, in the order the engine runs
+them: views first, then the prefilter scan (warmed up first: RE2 builds its automaton
+lazily), then each rule as the engine runs it (skipped when its gate is closed; with
+`--no-gates`, every rule evaluated in full), so each figure is that stage's own cost.
 """
 
 from __future__ import annotations
@@ -12,35 +15,59 @@ import argparse
 import time
 
 from modrules import Moderator
+from modrules.checkers.base import Document
 from modrules.dumps import read_comments
 from modrules.model import Comment
+from modrules.rules import load_ruleset
+
+
+def _timed(docs: list[Document], work: object) -> float:
+    started = time.perf_counter()
+    for doc in docs:
+        work(doc)  # type: ignore[operator]
+    return (time.perf_counter() - started) / len(docs) * 1e6
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("corpus")
     parser.add_argument("--rules", default=None)
     parser.add_argument("--limit", type=int, default=5000)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--no-gates", action="store_true", help="evaluate every rule in full")
     args = parser.parse_args()
 
-    moderator = Moderator.from_path(args.rules)
+    moderator = Moderator(load_ruleset(args.rules, disable_ml=True))
+    moderator.set_prefilter(not args.no_gates)
     comments: list[Comment] = []
     for record in read_comments([args.corpus]):
         if isinstance(record, Comment):
             comments.append(record)
         if len(comments) >= args.limit:
             break
+    warm = [moderator.document(c) for c in comments]
+    for doc in warm:  # RE2 builds its DFA states on first sight of them
+        moderator._possible(doc)
     docs = [moderator.document(c) for c in comments]
-    for doc in docs:  # warm the shared views so each rule is charged only for itself
-        doc.views.normalized, doc.views.skeleton, doc.views.words, doc.views.sentences
+    stages = {
+        "view: normalized": _timed(docs, lambda d: d.views.normalized),
+        "view: skeleton": _timed(docs, lambda d: d.views.skeleton),
+        "view: words": _timed(docs, lambda d: d.views.words),
+        "prefilter scan (all views)": _timed(docs, moderator._possible),
+    }
     costs: dict[str, float] = {}
-    for rule in moderator.ruleset.rules:
-        started = time.perf_counter()
-        for doc in docs:
-            rule.condition.evaluate(doc)
-        costs[rule.id] = (time.perf_counter() - started) / len(docs) * 1e6
+    for rule, gate in moderator._plan:
+
+        def run(doc: Document, rule=rule, gate=gate) -> None:  # type: ignore[no-untyped-def]
+            if gate is None or args.no_gates or not gate.isdisjoint(moderator._possible(doc)):
+                rule.condition.evaluate(doc)
+
+        costs[rule.id] = _timed(docs, run)
     total = sum(costs.values())
+    for name, cost in stages.items():
+        print(f"{cost:9.1f} µs  {name}")
     print(f"{len(docs)} comments, {len(costs)} rules, {total:.1f} µs per comment in rules")
     for rule_id, cost in sorted(costs.items(), key=lambda kv: -kv[1])[: args.top]:
         print(f"{cost:9.1f} µs  {rule_id}")

@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_corpus import threads_path_for
 
 from modrules import Comment, Moderator, Thread
+from modrules.rules import load_ruleset
 
 
 @dataclass
@@ -187,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--rules", type=Path, default=None, help="ruleset directory (default: the bundled one)"
     )
+    ap.add_argument(
+        "--ml",
+        action="store_true",
+        help="keep the ML checkers (default: off, like `modrules check --no-ml`)",
+    )
     ap.add_argument("--limit", type=int, default=None, help="use only the first N comments")
     ap.add_argument(
         "--warmup", type=int, default=1000, help="comments judged before timing (default 1000)"
@@ -211,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     t0 = time.perf_counter()
-    loaded = Moderator.from_path(args.rules)
+    loaded = Moderator(load_ruleset(args.rules, disable_ml=not args.ml))
     load_s = time.perf_counter() - t0
     rss = current_rss_mb()
     print(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
+from itertools import tee
 
 from pydantic import BaseModel, Field
 
@@ -107,12 +107,12 @@ def _change(comment: Comment, old: Verdict, new: Verdict) -> Change:
 def _both(
     old: Moderator, new: Moderator, comments: Iterable[Comment], threads: Mapping[str, Thread] | None
 ) -> Iterator[tuple[Comment, Verdict, Verdict]]:
-    # Chunk by chunk, so both rulesets judge in batches and the dump is never all in memory.
-    source = iter(comments)
-    while batch := list(islice(source, 256)):
-        olds = old.moderate_many(batch, threads=threads or {})
-        news = new.moderate_many(batch, threads=threads or {})
-        yield from zip(batch, olds, news, strict=True)
+    # One stream each (they batch themselves; the dump is never all in memory): cut into
+    # pieces, a flash mob spanning two would leave the first piece's members unrevised.
+    mine, for_old, for_new = tee(comments, 3)
+    olds = old.moderate_many(for_old, threads=threads or {})
+    news = new.moderate_many(for_new, threads=threads or {})
+    yield from zip(mine, olds, news, strict=True)
 
 
 def diff(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import sys
-import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 import click
 from rich.console import Console
@@ -16,11 +15,19 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from modrules.cli_accounts import accounts
 from modrules.dumps import error_json, existing, read_comments, read_threads, verdict_json
 from modrules.engine import Moderator
 from modrules.model import Action, Comment, InputError, Thread, Verdict
 from modrules.rules import RulesetError, load_ruleset
 from modrules.rules.examples import run_examples
+from modrules.runner import (
+    DEFAULT_MAX_IN_FLIGHT,
+    CheckOptions,
+    CheckSummary,
+    ModeratorSpec,
+    run_check,
+)
 
 EXIT_OK, EXIT_INVALID_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -79,6 +86,35 @@ def main() -> None:
 @click.option("--errors", "errors_file", default=None, help="Also write invalid-line records here (JSONL).")
 @click.option("--no-ml", is_flag=True, help="Skip every ML checker, as if its extra were missing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(min=1),
+    help="Judge in N processes (partitioned by author, see --partition-by; output in input order).",
+)
+@click.option(
+    "--resume", is_flag=True,
+    help="Continue an interrupted run: keep the verdicts already in -o FILE and append the rest.",
+)
+@click.option(
+    "--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+    help="dask: judge shards (files or globs) on a Dask cluster; -o names a directory of verdict shards.",
+)
+@click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster of --workers processes).")
+@click.option(
+    "--partitions", default=None, type=click.IntRange(min=1),
+    help="Dask: partitions, one verdict shard each (default: one per input shard).",
+)
+@click.option(
+    "--partition-by", type=click.Choice(["author", "thread"]), default="author", show_default=True,
+    help="With --workers or --engine dask: what one worker owns (author: the ledger stays exact).",
+)
+@click.option(
+    "--max-in-flight", default=DEFAULT_MAX_IN_FLIGHT, show_default=True, type=click.IntRange(min=1),
+    help="With --workers: comments read but not yet written, at most (bounds memory).",
+)
+@click.option(
+    "--store", "store_url", default="memory", show_default=True, envvar="MODRULES_STORE",
+    help="Accounts and windows: memory, sqlite:///PATH.db or redis://HOST:PORT/DB (these two persist across runs).",
+)
 def check(
     inputs: tuple[str, ...],
     threads_file: str | None,
@@ -88,58 +124,105 @@ def check(
     errors_file: str | None,
     no_ml: bool,
     quiet: bool,
+    workers: int,
+    resume: bool,
+    engine: str,
+    scheduler: str | None,
+    partitions: int | None,
+    max_in_flight: int,
+    partition_by: Literal["author", "thread"],
+    store_url: str,
 ) -> None:
     """Judge comment dumps (.jsonl, .jsonl.gz or - for stdin): one verdict per line, in order.
 
     Exit 0 when every line was judged, 1 when some lines were invalid (each reported
     with its line number; all others still judged), 2 for a usage or ruleset error.
     """
-    _require_files(*inputs, threads_file)
-    moderator = _load(rules_dir, disable_ml=no_ml)
     console = _stderr()
-    threads, input_errors = read_threads(threads_file)
-
-    actions: Counter[str] = Counter()
-    categories: Counter[str] = Counter()
-    started = time.perf_counter()
-    judged = 0
-    with ExitStack() as stack:
-        out: IO[bytes] = (
-            sys.stdout.buffer if output == "-" or fmt == "table" else stack.enter_context(open(output, "wb"))
+    spec = ModeratorSpec(rules_dir=rules_dir, no_ml=no_ml, store=store_url)
+    if engine == "dask":
+        summary = _check_dask(
+            inputs, threads_file, spec, output, fmt, errors_file, workers, scheduler, partitions, partition_by,
+            resume, console,
         )
-        errors_out: IO[bytes] | None = (
-            stack.enter_context(open(errors_file, "wb")) if errors_file else None
+    else:
+        _require_files(*inputs, threads_file)
+        if resume and (output == "-" or fmt == "table"):
+            raise click.UsageError("--resume needs -o FILE (and --format jsonl)")
+        options = CheckOptions(
+            inputs=list(inputs), threads_file=threads_file, moderator=spec,
+            workers=workers, max_in_flight=max_in_flight, partition_by=partition_by,
         )
-        for error in input_errors:
-            _report_error(console, error, errors_out)
         table = _verdict_table() if fmt == "table" else None
-        progress = _progress(console, quiet)
-
-        def valid(records: Iterator[Comment | InputError]) -> Iterator[Comment]:
-            # Bad lines are reported as they are met; the good ones go on to be judged.
-            for record in records:
-                if isinstance(record, InputError):
-                    input_errors.append(record)
-                    _report_error(console, record, errors_out)
-                else:
-                    yield record
-
-        stream = valid(_with_progress(read_comments(list(inputs)), progress))
-        for verdict in moderator.moderate_many(stream, threads=threads):
-            judged += 1
-            actions[verdict.action.value] += 1
-            categories.update(verdict.categories)
-            if table is not None:
-                _add_row(table, verdict)
-            else:
-                out.write(verdict_json(verdict))
+        ticker = _progress(console, quiet)
+        with ticker.progress if ticker is not None else nullcontext():
+            summary = _guarded(
+                lambda: run_check(
+                    options,
+                    output if table is None else "-",
+                    errors_file=errors_file,
+                    resume=resume,
+                    on_error=lambda error: _report_error(console, error, None),
+                    sink=None if table is None else (lambda line: _add_row(table, line.verdict())),
+                    progress=None if ticker is None else ticker.update,
+                )
+            )
         if table is not None:
-            text_out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
-            Console(file=text_out, width=160).print(table)
-        out.flush()
+            with ExitStack() as stack:
+                text_out = sys.stdout if output == "-" else stack.enter_context(open(output, "w", encoding="utf-8"))
+                Console(file=text_out, width=160).print(table)
     if not quiet:
-        _summary(console, judged, input_errors, actions, categories, time.perf_counter() - started)
-    raise SystemExit(EXIT_INVALID_INPUT if input_errors else EXIT_OK)
+        _summary(console, summary)
+    raise SystemExit(EXIT_INVALID_INPUT if summary.invalid else EXIT_OK)
+
+
+def _guarded(run: Callable[[], CheckSummary]) -> CheckSummary:
+    """A broken ruleset (or a store that cannot open) is a usage error: exit 2."""
+    from modrules.store import StoreError
+
+    try:
+        return run()
+    except RulesetError as exc:
+        console = _stderr()
+        for issue in exc.issues:
+            console.print(f"[red]error[/red] {escape(str(issue))}", soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from exc
+    except StoreError as exc:
+        _stderr().print(f"[red]error[/red] {escape(str(exc))}", soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from exc
+
+
+def _check_dask(
+    inputs: tuple[str, ...],
+    threads_file: str | None,
+    spec: ModeratorSpec,
+    output: str,
+    fmt: str,
+    errors_file: str | None,
+    workers: int,
+    scheduler: str | None,
+    partitions: int | None,
+    partition_by: Literal["author", "thread"],
+    resume: bool,
+    console: Console,
+) -> CheckSummary:
+    if output == "-" or fmt != "jsonl" or resume:
+        raise click.UsageError("--engine dask writes verdict shards: give -o DIRECTORY (jsonl, no --resume)")
+    _require_files(threads_file)
+    try:
+        from modrules.dask_engine import DaskCheck, expand_inputs, run_dask_check
+    except ImportError as exc:
+        raise click.UsageError(f"--engine dask needs the dask extra: pip install 'modrules[dask]' ({exc})") from exc
+    shards = expand_inputs(inputs)
+    if not shards:
+        raise click.UsageError(f"no input matches: {' '.join(inputs)}")
+    job = DaskCheck(
+        shards=shards, threads_file=threads_file, moderator=spec, output_dir=output,
+        partitions=partitions, scheduler=scheduler, workers=workers, partition_by=partition_by,
+    )
+    return _guarded(
+        lambda: run_dask_check(job, errors_file=errors_file, on_error=lambda e: _report_error(console, e, None))
+    )
 
 
 def _report_error(console: Console, error: InputError, errors_out: IO[bytes] | None) -> None:
@@ -163,38 +246,25 @@ class _Ticker:
         )
         self.task = self.progress.add_task("judging", total=None)
 
+    def update(self, judged: int) -> None:
+        self.progress.update(self.task, completed=judged)
+
 
 def _progress(console: Console, quiet: bool) -> _Ticker | None:
     return _Ticker(console) if console.is_terminal and not quiet else None
 
 
-def _with_progress(
-    records: Iterator[Comment | InputError], ticker: _Ticker | None
-) -> Iterator[Comment | InputError]:
-    if ticker is None:
-        yield from records
-        return
-    with ticker.progress:
-        for count, record in enumerate(records, start=1):
-            if count % 500 == 0:
-                ticker.progress.update(ticker.task, completed=count)
-            yield record
-
-
-def _summary(
-    console: Console,
-    judged: int,
-    errors: list[InputError],
-    actions: Counter[str],
-    categories: Counter[str],
-    seconds: float,
-) -> None:
-    rate = judged / seconds if seconds > 0 else 0.0
-    console.print(f"judged {judged:,} comments in {seconds:.2f}s ({rate:,.0f}/s); {len(errors)} invalid line(s)")
-    console.print("actions: " + ", ".join(f"{a.value} {actions.get(a.value, 0):,}" for a in Action))
-    if categories:
+def _summary(console: Console, summary: CheckSummary) -> None:
+    rate = summary.judged / summary.seconds if summary.seconds > 0 else 0.0
+    resumed = f" (resumed after {summary.resumed_after:,})" if summary.resumed_after else ""
+    console.print(
+        f"judged {summary.judged:,} comments{resumed} in {summary.seconds:.2f}s ({rate:,.0f}/s); "
+        f"{summary.invalid} invalid line(s)"
+    )
+    console.print("actions: " + ", ".join(f"{a.value} {summary.actions.get(a.value, 0):,}" for a in Action))
+    if summary.categories:
         console.print(
-            "categories: " + ", ".join(f"{c} {n:,}" for c, n in categories.most_common()),
+            "categories: " + ", ".join(f"{c} {n:,}" for c, n in summary.categories.items()),
             soft_wrap=True,
         )
 
@@ -440,6 +510,48 @@ def explain(text: str, rules_dir: Path | None, title: str | None, as_json: bool)
 
 @main.command()
 @rules_option
+@click.option("--no-ml", is_flag=True, help="Skip every ML checker, as if its extra were missing.")
+@click.option("--store", "store_url", envvar="MODRULES_STORE", default="memory", show_default=True, help="memory | sqlite:///PATH.db | redis://HOST:PORT/DB (env MODRULES_STORE)")
+@click.option("--token", envvar="MODRULES_TOKEN", default=None, help="Secret for the account, review and admin endpoints (env MODRULES_TOKEN; default: a random one, printed).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--max-body-bytes", default=1_048_576, show_default=True, type=click.IntRange(1), help="Larger bodies answer 413.")
+@click.option("--max-batch", default=1000, show_default=True, type=click.IntRange(1), help="Comments in one POST /v1/moderate.")
+@click.option("--time-budget-ms", default=5000, show_default=True, type=click.IntRange(1), help="Per request; a batch past it answers 503.")
+@click.option("--protect-moderate", is_flag=True, help="Require the token on POST /v1/moderate too.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1), help="Processes (above 1 needs a sqlite or redis store).")
+@click.option("--log-level", default="warning", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(
+    rules_dir: Path | None, no_ml: bool, store_url: str, token: str | None, host: str, port: int,
+    max_body_bytes: int, max_batch: int, time_budget_ms: int, protect_moderate: bool, workers: int, log_level: str,
+) -> None:
+    """Run the HTTP service: POST /v1/moderate, accounts and review API, /review, /healthz, /metrics, /docs."""
+    try:
+        from modrules.server.run import ServeOptions
+        from modrules.server.run import serve as run_server
+        from modrules.server.settings import ServerSettings
+    except ImportError as exc:
+        raise click.UsageError(f"the server needs the [server] extra: pip install 'modrules[server]' ({exc})") from exc
+    from modrules.store import StoreError
+
+    options: dict[str, object] = {"token": token} if token else {}
+    try:
+        settings = ServerSettings.model_validate(
+            {"max_body_bytes": max_body_bytes, "max_batch": max_batch, "time_budget_ms": time_budget_ms,
+             "protect_moderate": protect_moderate, **options}
+        )
+    except ValueError as exc:  # pydantic's ValidationError: e.g. a token under 8 characters
+        raise click.UsageError(str(exc)) from exc
+    try:
+        options_ = ServeOptions(rules_dir=rules_dir, no_ml=no_ml, store_url=store_url, settings=settings)
+        run_server(options_, host, port, token_given=bool(token), workers=workers, log_level=log_level)
+    except (RulesetError, StoreError) as exc:
+        _stderr().print(f"[red]error[/red] {escape(str(exc))}", soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from exc
+
+
+@main.command()
+@rules_option
 def models(rules_dir: Path | None) -> None:
     """List the ML backends: installed? usable? where their weights are looked for, how to get them."""
     from modrules.ml.backends import backends
@@ -459,6 +571,9 @@ def models(rules_dir: Path | None) -> None:
             Text(backend.note),
         )
     console.print(table)
+
+
+main.add_command(accounts)
 
 
 if __name__ == "__main__":

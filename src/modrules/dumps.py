@@ -94,9 +94,12 @@ def read_comments(sources: list[str]) -> Iterator[Comment | InputError]:
 
 
 def verdict_json(verdict: Verdict) -> bytes:
-    """One verdict as a JSON line (the contract's fields; `skipped` only when not empty)."""
-    exclude = None if verdict.skipped else {"skipped"}
-    return verdict.model_dump_json(exclude=exclude).encode() + b"\n"
+    """One verdict as a JSON line (the contract's fields; `skipped` and `account_reason`
+    only when set)."""
+    exclude = set() if verdict.skipped else {"skipped"}
+    if verdict.account_reason is None:
+        exclude.add("account_reason")
+    return verdict.model_dump_json(exclude=exclude or None).encode() + b"\n"
 
 
 def error_json(error: InputError) -> bytes:

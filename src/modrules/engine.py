@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import regex
 
 from modrules.checkers.base import BatchPreparer, Document, Hit
 from modrules.checkers.pattern import PatternBank
+from modrules.ledger import Ledger
 from modrules.model import (
     AccountAction,
     Action,
@@ -21,7 +22,9 @@ from modrules.model import (
     Violation,
 )
 from modrules.policy import redact, resolve_action
+from modrules.retro import Retro
 from modrules.rules import Rule, Ruleset, load_ruleset
+from modrules.store.base import Store
 from modrules.text import TextViews
 
 _PLACEHOLDER = regex.compile(r"\{(match|matches|count|detail|site)\}")
@@ -39,12 +42,26 @@ class Moderator:
     'publish'
     """
 
-    def __init__(self, ruleset: Ruleset, batch_size: int = 64) -> None:
+    def __init__(
+        self, ruleset: Ruleset, batch_size: int = 64, store: Store | None = None
+    ) -> None:
         self.ruleset = ruleset
+        # With a store, verdicts count against their authors (strikes, warn, block).
+        self.store = store
+        self.ledger = Ledger.for_ruleset(store, ruleset) if store is not None else None
         self.precedence = list(ruleset.policy.precedence)
         self._runnable = [(r, _gate(r)) for r in ruleset.rules if r.unavailable is None]
         self._bank: PatternBank | None = ruleset.context.cache.get("pattern-bank")
+        # The hot loop's form of the gates: the ids of every view in one set (ids are
+        # unique across views), so a rule is one `isdisjoint` away from being skipped.
+        self._plan = [(r, _flat(g)) for r, g in self._runnable]
+        self._prefilter = self._bank is not None
         self._unavailable = [r for r in ruleset.rules if r.unavailable is not None]
+        # What unavailable rules add to every verdict, built once (the models are not mutated).
+        self._skipped = [
+            SkippedRule(rule=r.id, reason=r.unavailable or "unavailable") for r in self._unavailable
+        ]
+        self._hold_unavailable = any(r.on_unavailable == "hold" for r in self._unavailable)
         self._redact_style = {r.id: r.spec.redact for r in ruleset.rules}
         self.batch_size = batch_size
         # Shared batch workers (e.g. one embedding model) of the runnable predicates, once each.
@@ -55,11 +72,16 @@ class Moderator:
                 if preparer is not None:
                     preparers.setdefault(id(preparer), preparer)
         self._preparers = list(preparers.values())
+        # Stateful rules (flash mob, flooding): the recent-comment window and the
+        # re-judging of earlier comments a later one completes a mob or flood with.
+        self._retro = Retro.for_moderator(self, store)
 
     @classmethod
-    def from_path(cls, path: str | Path | None = None, batch_size: int = 64) -> Moderator:
+    def from_path(
+        cls, path: str | Path | None = None, batch_size: int = 64, store: Store | None = None
+    ) -> Moderator:
         """Load a ruleset directory (None: the bundled default ruleset)."""
-        return cls(load_ruleset(path), batch_size=batch_size)
+        return cls(load_ruleset(path), batch_size=batch_size, store=store)
 
     @property
     def rules(self) -> list[Rule]:
@@ -75,14 +97,67 @@ class Moderator:
         doc = self.document(comment, thread, parent)
         for preparer in self._preparers:
             preparer.prepare([doc])
-        return self._judge(doc)
+        verdict = self.enforce(doc.comment, self._judge(doc))
+        return verdict if self._retro is None else self._retro.judged(doc, verdict)
+
+    def enforce(self, comment: Comment, verdict: Verdict) -> Verdict:
+        """The verdict with its author's account applied (no store: unchanged). A blocked
+        author's comment is deleted with the block as `account_action` (its violations
+        still listed); otherwise `account_action` is what this comment's strikes caused.
+        Safe to call again for a revised verdict: a strike counts once per comment and rule."""
+        if self.ledger is None or comment.author_id is None:
+            return verdict
+        return self.ledger.apply(comment, verdict)
+
+    @property
+    def on_revision(self) -> Callable[[Verdict], None] | None:
+        """Called with each revised verdict of an earlier comment (online use: a later
+        comment completed the flash mob or flood it belongs to)."""
+        return self._retro.on_revision if self._retro is not None else None
+
+    @on_revision.setter
+    def on_revision(self, callback: Callable[[Verdict], None] | None) -> None:
+        if self._retro is not None:
+            self._retro.on_revision = callback
+
+    def revisions(self) -> Iterator[Verdict]:
+        """Revised verdicts of earlier comments from `moderate` calls, oldest first, each
+        once (a bounded queue; `moderate_many` output is final and revises nothing)."""
+        queue = self._retro.revisions if self._retro is not None else None
+        while queue:
+            yield queue.popleft()
+
+    def flush(self) -> None:
+        """Write the recent-comment window's pending entries to the store."""
+        if self._retro is not None:
+            self._retro.flush()
+
+    def set_prefilter(self, enabled: bool) -> None:
+        """Switch the prefilter and the rule gates on or off (off: every rule and
+        predicate is evaluated in full; verdicts must not change, only the speed).
+        The prefilter belongs to the ruleset: this affects every Moderator sharing it."""
+        self._prefilter = enabled and self._bank is not None
+        if self._bank is not None:
+            self._bank.disabled = not enabled
+
+    def _possible(self, doc: Document) -> frozenset[int] | set[int]:
+        """Ids of every prefilter check that can hold on this comment, in all views."""
+        bank = self._bank
+        if bank is None or not self._prefilter:
+            return frozenset()
+        found: set[int] = set()
+        for view in bank.views():
+            found |= bank.hits(doc, view)
+        return found
 
     def _judge(self, doc: Document) -> Verdict:
         violations: list[Violation] = []
         timed_out: list[SkippedRule] = []
-        for rule, gate in self._runnable:
-            if gate is not None and not self._gate_open(doc, gate):
-                continue  # none of the literals the rule needs occur: it cannot fire
+        gated = self._prefilter
+        possible = self._possible(doc)
+        for rule, gate in self._plan:
+            if gated and gate is not None and gate.isdisjoint(possible):
+                continue  # the prefilter says no check the rule needs can hold: it cannot fire
             timeouts = doc.timeouts
             violation = self._violation(rule, doc)
             if violation is not None:
@@ -108,8 +183,21 @@ class Moderator:
         """Verdicts for many comments, in order.
 
         Items are comments, or (comment, thread) pairs; without a pair, the thread is
-        looked up by `thread_id` in `threads`.
+        looked up by `thread_id` in `threads`. With stateful rules, each verdict is
+        final: it is held back until its flash-mob/flood window has closed in stream
+        time, so a later comment can still revise it.
         """
+        verdicts = self._moderate_many(items, threads)
+        if self._retro is None:
+            yield from verdicts
+        else:
+            yield from self._retro.batch(verdicts)
+
+    def _moderate_many(
+        self,
+        items: Iterable[CommentLike | tuple[CommentLike, ThreadLike]],
+        threads: Mapping[str, Thread] | None,
+    ) -> Iterator[Verdict]:
         batch: list[Document] = []
         for item in items:
             if isinstance(item, tuple):
@@ -132,18 +220,22 @@ class Moderator:
         for preparer in self._preparers:
             preparer.prepare(docs)
         for doc in docs:
-            yield self._judge(doc)
+            verdict = self.enforce(doc.comment, self._judge(doc))
+            yield verdict if self._retro is None else self._retro.judged(doc, verdict)
 
     def document(
         self, comment: CommentLike, thread: ThreadLike = None, parent: CommentLike | None = None
     ) -> Document:
         comment = _as_comment(comment)
-        return Document(
+        doc = Document(
             comment,
             TextViews(comment.text),
             _as_thread(thread),
             _as_comment(parent) if parent is not None else None,
         )
+        if self._retro is not None:
+            doc.state = self._retro.window
+        return doc
 
     def evaluate_rule(self, rule: Rule, doc: Document) -> Violation | None:
         """One rule on one document, whatever its mode (used by rule example tests)."""
@@ -180,11 +272,9 @@ class Moderator:
 
     def _verdict(self, doc: Document, violations: list[Violation]) -> Verdict:
         action = resolve_action(violations, self.precedence)
-        skipped: list[SkippedRule] = []
-        for rule in self._unavailable:
-            skipped.append(SkippedRule(rule=rule.id, reason=rule.unavailable or "unavailable"))
-            if rule.on_unavailable == "hold" and action.rank < Action.HOLD.rank:
-                action = Action.HOLD
+        skipped = list(self._skipped)
+        if self._hold_unavailable and action.rank < Action.HOLD.rank:
+            action = Action.HOLD
         edited: str | None = None
         if action is Action.EDIT:
             pieces = [
@@ -202,6 +292,10 @@ class Moderator:
             edited_text=edited,
             skipped=skipped,
         )
+
+
+def _flat(gate: dict[str, frozenset[int]] | None) -> frozenset[int] | None:
+    return None if gate is None else frozenset().union(*gate.values())
 
 
 def _gate(rule: Rule) -> dict[str, frozenset[int]] | None:

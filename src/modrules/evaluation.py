@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from itertools import islice
+from itertools import tee
 from typing import TypeVar
 
 from pydantic import BaseModel, Field, field_validator
@@ -91,12 +91,12 @@ def judged(
     moderator: Moderator,
     comments: Iterable[C],
     threads: Mapping[str, Thread] | None = None,
-    chunk: int = 256,
 ) -> Iterator[tuple[C, Verdict]]:
-    """Each comment with its verdict, judged in batches (so ML checkers run once per batch)."""
-    source = iter(comments)
-    while batch := list(islice(source, chunk)):
-        yield from zip(batch, moderator.moderate_many(batch, threads=threads or {}), strict=True)
+    """Each comment with its final verdict. One `moderate_many` over the whole stream (it
+    batches ML work itself): cut into pieces, a flash mob spanning two pieces would leave
+    the first piece's members unrevised."""
+    mine, theirs = tee(comments)
+    yield from zip(mine, moderator.moderate_many(theirs, threads=threads or {}), strict=True)
 
 
 def _ratio(a: int, b: int) -> float:

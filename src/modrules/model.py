@@ -161,6 +161,8 @@ class Verdict(BaseModel):
     action: Action = Action.PUBLISH
     account_action: AccountAction = AccountAction.NONE
     violations: list[Violation] = Field(default_factory=list)
+    # Why `account_action` (set when there is one, e.g. the author's block that rejected it).
+    account_reason: str | None = None
     edited_text: str | None = None
     skipped: list[SkippedRule] = Field(default_factory=list)
 

@@ -22,6 +22,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
+import re2
 import regex
 
 __all__ = ["MASK", "TextViews", "View", "fold_key", "is_word_char", "normalize_key"]
@@ -439,6 +440,11 @@ class _Patterns:
 
 _ASCII = _Patterns(True)
 _UNICODE = _Patterns(False)
+# Quick checks for the ASCII path, in RE2 (no backtracking, several times faster here):
+# a letter stretched to 3+ (what `repeat` finds), and a leet/mask symbol touching a
+# letter (no letter touching a run: `_leet_edits` would skip it).
+_ASCII_TRIPLE = re2.compile("|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz"))
+_ASCII_LEET_TOUCH = re2.compile(r"[a-z][0-9@$|*#%!]|[0-9@$|*#%!][a-z]")
 _SPACED_SEP = re.compile(r"[ \t\r\n.\-_*\u00b7]+")
 _LEET_RUN = re.compile(r"[0-9@$|*#%!]+")
 
@@ -550,13 +556,14 @@ def _build_skeleton(raw: str, normalized: View) -> View:
     if p.spaced_hint.search(text):
         view = _apply_edits(text, view, _spaced_edits(text, p))
         text = view.text
-    if _LEET_RUN.search(text):
+    fast = p is _ASCII
+    if (_ASCII_LEET_TOUCH if fast else _LEET_RUN).search(text):
         view = _apply_edits(text, view, _leet_edits(text, p))
         text = view.text
     if "-" in text or "_" in text:
         view = _apply_edits(text, view, _weak_mask_edits(text, p))
         text = view.text
-    if p.repeat.search(text):
+    if (_ASCII_TRIPLE if fast else p.repeat).search(text):
         view = _apply_edits(text, view, _repeat_edits(text, p))
     return view
 
@@ -564,6 +571,9 @@ def _build_skeleton(raw: str, normalized: View) -> View:
 # --- words and sentences ---------------------------------------------------------------
 
 _WORD = regex.compile(r"[\w\p{M}]+(?:['’\-][\w\p{M}]+)*")
+# The same on ASCII text (no marks, no curly apostrophe; `\w` is [A-Za-z0-9_] in both
+# packages there): the stdlib engine scans it several times faster.
+_ASCII_WORD = re.compile(r"\w+(?:['\-]\w+)*", re.ASCII)
 _SENTENCE_END = regex.compile(r"[.!?…。！？]+['\"’”)\]»]*(?=\s|$)|\n+|\r\n?")
 # Abbreviations after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -616,8 +626,37 @@ def is_word_char(c: str) -> bool:
     return c.isalnum()
 
 
+# ASCII bytes -> word characters kept, `'` and `-` as `-`, everything else a space.
+_WORD_BYTES = bytes(
+    c if chr(c).isalnum() or c == 95 else 45 if chr(c) in "'-" else 32 for c in range(128)
+) + bytes([32] * 128)
+
+
+def _word_count(raw: str) -> int:
+    """len(_words(raw)) without finding the spans: a fast path for ASCII text."""
+    if not raw.isascii():
+        return len(_words(raw))
+    data = raw.encode("ascii").translate(_WORD_BYTES)
+    tokens = data.split()
+    if b"-" not in data:
+        return len(tokens)
+    count = 0
+    for token in tokens:
+        if b"-" not in token:
+            count += 1
+            continue
+        # Runs of word characters; one joiner between two runs makes them one word.
+        joined = False
+        for piece in token.split(b"-"):
+            if piece and not joined:
+                count += 1
+            joined = bool(piece)
+    return count
+
+
 def _words(raw: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _WORD.finditer(raw)]
+    word = _ASCII_WORD if raw.isascii() else _WORD
+    return [m.span() for m in word.finditer(raw)]
 
 
 def _is_abbreviation(raw: str, end: int) -> bool:
@@ -680,6 +719,13 @@ class TextViews:
     @cached_property
     def words(self) -> list[tuple[int, int]]:
         return _words(self.raw)
+
+    @cached_property
+    def word_count(self) -> int:
+        """len(words), computed without the spans when they are not there yet."""
+        if "words" in self.__dict__:
+            return len(self.words)
+        return _word_count(self.raw)
 
     @cached_property
     def sentences(self) -> list[tuple[int, int]]:

@@ -85,7 +85,7 @@ class CompileContext:
 class Document:
     """One comment being judged, with its lazily computed views and shared signals."""
 
-    __slots__ = ("_signals", "comment", "parent", "thread", "timeouts", "views")
+    __slots__ = ("_signals", "comment", "parent", "state", "thread", "timeouts", "views")
 
     def __init__(
         self,
@@ -102,6 +102,9 @@ class Document:
         # Checks that gave up on this comment (a regex past its time limit): the engine
         # reports the rules they belong to as not fully evaluated.
         self.timeouts = 0
+        # The recent-comment window stateful predicates (repetition, rate) look back
+        # over; the engine sets it (a `modrules.window.RecentWindow`), else None.
+        self.state: Any = None
 
     @property
     def text(self) -> str:
@@ -148,6 +151,11 @@ class Predicate(ABC):
 
     def unavailable_reason(self) -> str | None:
         """Why this predicate cannot run here (missing extra or weights), or None."""
+        return None
+
+    def lookback(self) -> float | None:
+        """Seconds of earlier (and later) comments a stateful predicate compares a comment
+        with; None for predicates that judge a comment alone."""
         return None
 
     def triggers(self) -> frozenset[Trigger] | None:

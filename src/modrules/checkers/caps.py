@@ -19,8 +19,10 @@ from modrules.checkers.base import (
 
 DEFAULT_ACRONYMS = ["USA", "US", "UK", "EU", "UN", "NATO", "ISIS", "ISIL", "IS", "FBI", "CIA", "KGB", "FSB", "NSA", "GOP", "DNC", "RNC", "NHS", "BBC", "CNN", "RT", "TV", "MP", "PM", "USSR", "DPRK", "UAE", "OPEC", "IMF", "WHO", "WTO", "NGO", "GDP", "CEO", "CFO", "OK", "LOL", "OMG", "IMO", "IMHO", "FYI", "AKA", "DIY", "ID", "AI", "EV", "COVID", "NASA", "ESA", "UFO", "MH17", "DNR", "LNR", "ATO", "SBU", "OSCE", "PACE", "BRICS", "CSTO", "SCO", "SAM", "ICBM"]
 
-_DELETE_ASCII_UPPER = str.maketrans("", "", string.ascii_uppercase)
-_DELETE_ASCII_LOWER = str.maketrans("", "", string.ascii_lowercase)
+# Counting by deleting with bytes.translate: a C loop over a 256-entry table, ten times
+# faster than str.translate.
+_ASCII_UPPER = string.ascii_uppercase.encode()
+_ASCII_LOWER = string.ascii_lowercase.encode()
 _UPPER = regex.compile(r"\p{Lu}")
 _LETTER = regex.compile(r"\p{L}")
 _WORD = regex.compile(r"[\p{L}\p{N}]+")
@@ -30,15 +32,24 @@ class CapsConfig(PredicateConfig):
     min_ratio: float = 0.7
     min_letters: int = 20
     max_acronym_length: int = 5
-    acronyms: list[str] = list(DEFAULT_ACRONYMS)
+    acronyms: tuple[str, ...] = tuple(DEFAULT_ACRONYMS)
 
 
 def _upper_and_letters(text: str) -> tuple[int, int]:
     if text.isascii():
-        upper = len(text) - len(text.translate(_DELETE_ASCII_UPPER))
-        lower = len(text) - len(text.translate(_DELETE_ASCII_LOWER))
+        data = text.encode("ascii")
+        upper = len(data) - len(data.translate(None, _ASCII_UPPER))
+        lower = len(data) - len(data.translate(None, _ASCII_LOWER))
         return upper, upper + lower
     return len(_UPPER.findall(text)), len(_LETTER.findall(text))
+
+
+def _count_upper(doc: Document) -> int:
+    text = doc.text
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data) - len(data.translate(None, _ASCII_UPPER))
+    return len(_UPPER.findall(text))
 
 
 @register
@@ -56,6 +67,10 @@ class Caps(Predicate):
     def evaluate(self, doc: Document) -> Hit | None:
         text = doc.text
         if len(text) < self.min_letters:
+            return None
+        # Passing needs upper >= min_ratio * letters >= min_ratio * min_letters: the count
+        # of capitals alone (shared by every caps rule) rejects almost every comment.
+        if doc.signal("caps.upper", _count_upper) < self.min_ratio * self.min_letters:
             return None
         upper, letters = _upper_and_letters(text)
         # Excluding acronyms only lowers the ratio, so this cheap bound rejects most comments.

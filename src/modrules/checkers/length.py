@@ -42,7 +42,7 @@ class Length(Predicate):
         self.words = config.unit == "words"
 
     def evaluate(self, doc: Document) -> Hit | None:
-        size = len(doc.views.words) if self.words else len(doc.text)
+        size = doc.views.word_count if self.words else len(doc.text)
         if size < self.low or (self.high is not None and size > self.high):
             return None
         return Hit(detail=f"{size} {'words' if self.words else 'characters'}")

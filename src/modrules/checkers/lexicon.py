@@ -42,6 +42,7 @@ from modrules.checkers.base import (
     Span,
     register,
 )
+from modrules.checkers.pattern import PatternBank
 from modrules.text import MASK, fold_key, normalize_key
 
 ViewName = Literal["raw", "normalized", "skeleton"]
@@ -185,6 +186,7 @@ class _Key:
     kind: str
     length: int
     tail: re.Pattern[str] | None = None  # the rest of a phrase after its first word
+    rest: tuple[str, ...] = ()  # a phrase's words after the first (the tail's words)
 
 
 @dataclass
@@ -219,7 +221,7 @@ def compile_lexicon(entries: list[Entry], view: ViewName, inflections: bool) -> 
         words = [key_of(w) for w in entry.words]
         if entry.kind == PHRASE:
             tail = "".join(r"[\W_]+" + re.escape(w) for w in words[1:]) + r"(?![^\W_])"
-            add(words[0], _Key(idx, PHRASE, len(words[0]), re.compile(tail)))
+            add(words[0], _Key(idx, PHRASE, len(words[0]), re.compile(tail), tuple(words[1:])))
             continue
         word = words[0]
         if entry.kind == WORD:
@@ -246,6 +248,38 @@ def compile_lexicon(entries: list[Entry], view: ViewName, inflections: bool) -> 
         automaton.add_word(key, tuple(values))
     automaton.make_automaton()
     return CompiledLexicon(entries, automaton, masked_forms, prefixes, suffixes, infixes)
+
+
+def lexicon_re2(lex: CompiledLexicon) -> str:
+    """An RE2 pattern found in every view text the list matches: a key on the word
+    boundaries its kinds need, or a mask when masked tokens can match."""
+    # ASCII letters and digits are always word characters; anything else may be a boundary.
+    before, after = "(?:^|[^a-zA-Z0-9])", "(?:$|[^a-zA-Z0-9])"
+    gap = "[^a-zA-Z0-9]+"  # what a phrase's `[\\W_]+` between words can match, and more
+    groups: dict[tuple[bool, bool], list[str]] = {}
+    for key, values in lex.automaton.items():
+        spelled = "".join(_re2_char(c) for c in key)
+        if all(v.kind == PHRASE for v in values):
+            # The whole phrase, not only its first word (`what` of `what the hell`).
+            for v in values:
+                whole = spelled + "".join(gap + "".join(map(_re2_char, w)) for w in v.rest)
+                groups.setdefault((True, False), []).append(whole)
+            continue
+        left = all(v.kind in (WORD, PREFIX, PHRASE) for v in values)
+        right = all(v.kind in (WORD, SUFFIX) for v in values)
+        groups.setdefault((left, right), []).append(spelled)
+    alternatives = []
+    for (left, right), keys in sorted(groups.items()):
+        keys.sort(key=lambda k: (-len(k), k))
+        words = "|".join(keys)
+        alternatives.append((before if left else "") + f"(?:{words})" + (after if right else ""))
+    if lex.masked_forms or lex.masked_prefixes or lex.masked_suffixes or lex.masked_infixes:
+        alternatives.append(_re2_char(MASK))
+    return "(?s:" + "|".join(alternatives) + ")"
+
+
+def _re2_char(c: str) -> str:
+    return c if c.isascii() and c.isalnum() else f"\\x{{{ord(c):X}}}"
 
 
 def _key_function(view: ViewName) -> Any:
@@ -447,10 +481,24 @@ class Lexicon(Predicate):
         )
         # Rules naming the same list on the same view share one pass per comment.
         self._signal = f"lexicon:{key!r}"
+        # The prefilter: a comment none of whose keys (or masks) occur cannot match, so
+        # the list pass is skipped (the raw view's lower-casing is not a view it scans).
+        self.bank: PatternBank = ctx.shared("pattern-bank", PatternBank)
+        self.bank_id: int | None = None
+        if view != "raw":
+            lexicon = self.lexicon
+            self.bank_id = ctx.shared(
+                ("lexicon-prefilter", key), lambda: self.bank.add_re2(view, lexicon_re2(lexicon))
+            )
+
+    def triggers(self) -> frozenset[tuple[str, int]] | None:
+        return None if self.bank_id is None else frozenset({(self.config.view, self.bank_id)})
 
     def _matches(self, doc: Document) -> list[tuple[int, int, int]]:
         """Raw (start, end, entry index) of every match of the list on the view."""
         view = self.config.view
+        if self.bank_id is not None and self.bank_id not in self.bank.hits(doc, view):
+            return []
         if view == "raw":
             text = doc.signal("lexicon.raw-lower", _lower_raw)
             return [(s, e, i) for s, e, i in find_matches(self.lexicon, text)]

@@ -1,10 +1,10 @@
 """Required literals of a regex: strings one of which every match must contain.
 
-This is the prefilter behind `pattern`: a comment is scanned once (Aho-Corasick over
-every rule's literals) and only the patterns whose literals occur are run. The
-analysis works on the parse tree of Python's own regex parser; a pattern it cannot
-parse (syntax only the `regex` package has) or that has no usable literal is simply
-always run, so the prefilter can never hide a match.
+The engine's prefilter no longer uses this (it puts a widened copy of every pattern
+in an RE2 Set instead, see `superset.py`, which also knows word boundaries and
+sequences); it remains a small analysis tool. It works on the parse tree of Python's
+own regex parser; a pattern it cannot parse (syntax only the `regex` package has) or
+that has no usable literal gives None.
 
 Literals are case-folded and compared with the case-folded text, which keeps the
 prefilter a superset of case-insensitive matching too.

@@ -1,10 +1,9 @@
 """`pattern`: a regular expression on a text view.
 
-Every pattern of a ruleset contributes its required literals (strings one of which
-each match must contain, see `literals.py`) to one prefilter per view: a comment is
-scanned once, with Aho-Corasick, for all of them, and only the patterns whose literals
-occur are confirmed with the `regex` package, which gives the exact spans and enforces
-a timeout. Patterns without usable literals are always confirmed.
+Every pattern of a ruleset is also rewritten into a widened RE2 form (`superset.py`)
+and put in one RE2 `Set` per view: a comment is scanned once, in linear time, for all
+of them, and only the patterns that can match are run with the `regex` package, which
+gives the exact spans and enforces a timeout. Patterns RE2 cannot express are always run.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import logging
 from collections import defaultdict
 from typing import Any, Literal
 
-import ahocorasick
+import re2
 import regex
 from pydantic import model_validator
 
@@ -27,13 +26,12 @@ from modrules.checkers.base import (
     Span,
     register,
 )
-from modrules.checkers.literals import required_literals
+from modrules.checkers.superset import to_re2
 
 log = logging.getLogger(__name__)
 
 View = Literal["raw", "normalized", "skeleton"]
 MAX_SPANS = 100
-SHORT_LITERAL = 2  # literals this short are tested with `in`, not fed to the automaton
 
 
 class PatternConfig(PredicateConfig):
@@ -57,71 +55,125 @@ def view_text(doc: Document, view: View) -> tuple[str, Any]:
 
 
 class _ViewFilter:
-    """The literals of one view's patterns, and which patterns each one admits."""
+    """One view's prefilter: an RE2 `Set` of every registered check's widened pattern.
+
+    One linear pass over the view text says which checks can hold. Index 0 is an empty
+    pattern that matches every text: an answer without it means RE2 gave up (its DFA
+    ran out of memory on a hostile text), and then every check counts as possible.
+    """
 
     def __init__(self) -> None:
-        self.by_literal: dict[str, set[int]] = defaultdict(set)
-        self.short: list[tuple[str, frozenset[int]]] = []
-        self.automaton: Any = None
+        self.sources: list[str] = []
+        self.ids: list[int] = []  # check id of each source (set index - 1)
+        self.matcher: Any = None
+
+    def add(self, check_id: int, source: str) -> None:
+        self.sources.append(source)
+        self.ids.append(check_id)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # An RE2 Set does not pickle (Dask and process pools ship rulesets): rebuilt on use.
+        return {"sources": self.sources, "ids": self.ids, "matcher": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
 
     def build(self) -> None:
-        self.short = [(lit, frozenset(ids)) for lit, ids in self.by_literal.items() if len(lit) <= SHORT_LITERAL]
-        long_literals = {lit: ids for lit, ids in self.by_literal.items() if len(lit) > SHORT_LITERAL}
-        self.automaton = None
-        if long_literals:
-            automaton = ahocorasick.Automaton()
-            for literal, ids in long_literals.items():
-                automaton.add_word(literal, frozenset(ids))
-            automaton.make_automaton()
-            self.automaton = automaton
+        matcher = re2.Set.SearchSet(_options())
+        matcher.Add("")
+        for source in self.sources:
+            matcher.Add(source)
+        matcher.Compile()
+        self.matcher = matcher
 
-    def candidates(self, folded: str) -> set[int]:
-        found: set[int] = set()
-        for literal, ids in self.short:
-            if literal in folded:
-                found |= ids
-        if self.automaton is not None:
-            for _end, ids in self.automaton.iter(folded):
-                found |= ids
-        return found
+    def candidates(self, text: str) -> set[int]:
+        """Ids of the checks that can hold on this text."""
+        try:
+            found = self.matcher.Match(text)
+        except UnicodeEncodeError:  # a lone surrogate: RE2 reads only UTF-8
+            found = None
+        if not found or 0 not in found:
+            return set(self.ids)
+        ids = self.ids
+        return {ids[i - 1] for i in found if i}
 
 
 class PatternBank:
-    """The literal prefilter shared by every `pattern` predicate of one ruleset."""
+    """The prefilter shared by every `pattern` (and `lexicon`) predicate of one ruleset.
+
+    Each check (a pattern, or a word list's keys) is registered with a widened RE2 form
+    (`superset.to_re2`); a comment's view is scanned once for all of them and only the
+    checks that can hold are evaluated for real. A check RE2 cannot express gets no id
+    and is always evaluated.
+    """
 
     def __init__(self) -> None:
         self._filters: dict[View, _ViewFilter] = defaultdict(_ViewFilter)
         self._next_id = 0
         self._built = False
+        # When set (by tests comparing against plain evaluation), nothing is filtered.
+        self.disabled = False
 
-    def add(self, view: View, pattern: str) -> int | None:
-        """Register a pattern; its id, or None if it has no literals and must always run."""
-        literals = required_literals(pattern)
-        if literals is None:
+    def add(self, view: View, pattern: str, ignore_case: bool = True) -> int | None:
+        """Register a pattern; its id, or None if it must always run."""
+        return self.add_re2(view, to_re2(pattern, ignore_case))
+
+    def add_re2(self, view: View, source: str | None) -> int | None:
+        """Register a check that can hold only where the RE2 pattern `source` matches
+        the view text; its id (None for no source: always evaluated)."""
+        if source is None:
             return None
-        pattern_id = self._next_id
+        try:
+            re2.compile(source, options=_options())
+        except Exception:  # noqa: BLE001 - RE2 rejects it (size limits): always evaluated
+            return None
+        check_id = self._next_id
         self._next_id += 1
-        view_filter = self._filters[view]
-        for literal in literals:
-            view_filter.by_literal[literal].add(pattern_id)
+        self._filters[view].add(check_id, source)
         self._built = False
-        return pattern_id
+        return check_id
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._built = False  # the matchers were not pickled
 
     def finalize(self) -> None:
-        """Build the automata (the loader calls this once every rule is compiled)."""
+        """Build the matchers (the loader calls this once every rule is compiled)."""
         if not self._built:
             for view_filter in self._filters.values():
                 view_filter.build()
             self._built = True
 
+    def views(self) -> list[View]:
+        """The views some check is registered on."""
+        return list(self._filters)
+
     def hits(self, doc: Document, view: View) -> set[int]:
-        """Ids of this view's patterns whose literals occur (computed once per view)."""
-        self.finalize()
-        return doc.signal(f"pattern-literals:{view}", lambda d: self._scan(d, view))
+        """Ids of this view's checks that can hold (computed once per view)."""
+        signals = doc._signals  # the hot path: a direct look-up, not `doc.signal`
+        try:
+            found: set[int] = signals[_SIGNALS[view]]
+        except KeyError:
+            found = signals[_SIGNALS[view]] = self._scan(doc, view)
+        return found
 
     def _scan(self, doc: Document, view: View) -> set[int]:
+        self.finalize()
+        view_filter = self._filters[view]
+        if self.disabled:
+            return set(view_filter.ids)
         text, _ = view_text(doc, view)
-        return self._filters[view].candidates(text.casefold())
+        return view_filter.candidates(text)
+
+
+_SIGNALS: dict[str, str] = {v: f"pattern-prefilter:{v}" for v in ("raw", "normalized", "skeleton")}
+RE2_MAX_MEM = 256 << 20  # RE2's budget for one view's Set (its DFA cache), in bytes
+
+
+def _options() -> Any:
+    options = re2.Options()
+    options.max_mem = RE2_MAX_MEM
+    return options
 
 
 def expand_site(pattern: str, ctx: CompileContext) -> str:
@@ -152,7 +204,7 @@ class Pattern(Predicate):
         self.min_count: int = config.min_count
         self.timeout = ctx.regex_timeout
         self.bank: PatternBank = ctx.shared("pattern-bank", PatternBank)
-        self.bank_id = self.bank.add(self.view, source)
+        self.bank_id = self.bank.add(self.view, source, config.ignore_case)
 
     def triggers(self) -> frozenset[tuple[str, int]] | None:
         return None if self.bank_id is None else frozenset({(self.view, self.bank_id)})
@@ -161,6 +213,20 @@ class Pattern(Predicate):
         if self.bank_id is not None and self.bank_id not in self.bank.hits(doc, self.view):
             return None
         return self.confirm(doc)
+
+    def holds(self, doc: Document) -> bool:
+        """Whether the pattern matches (min_count times), stopping as soon as it is known."""
+        if self.bank_id is not None and self.bank_id not in self.bank.hits(doc, self.view):
+            return False
+        if self.min_count != 1:
+            return self.confirm(doc) is not None
+        text, _ = view_text(doc, self.view)
+        try:
+            return self.compiled.search(text, timeout=self.timeout) is not None
+        except TimeoutError:
+            log.debug("pattern %r timed out on comment %s", self.config.regex, doc.comment.id)
+            doc.timeouts += 1
+            return False
 
     def confirm(self, doc: Document) -> Hit | None:
         """The regex itself, without the prefilter."""

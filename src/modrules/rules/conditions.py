@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,6 +35,11 @@ class Node(ABC):
     @abstractmethod
     def evaluate(self, doc: Document) -> Hit | None: ...
 
+    def holds(self, doc: Document) -> bool:
+        """Whether the node holds, when its evidence is not needed (under `not`): nodes
+        may stop at the first match."""
+        return self.evaluate(doc) is not None
+
     @abstractmethod
     def predicates(self) -> Iterator[Predicate]: ...
 
@@ -49,13 +54,20 @@ def _smallest(options: list[frozenset[Trigger] | None]) -> frozenset[Trigger] | 
 
 
 class PredicateNode(Node):
-    __slots__ = ("predicate",)
+    __slots__ = ("_holds", "predicate")
 
     def __init__(self, predicate: Predicate) -> None:
         self.predicate = predicate
+        # A predicate may answer "does it hold" faster than with its evidence (`Pattern`).
+        self._holds: Callable[[Document], bool] | None = getattr(predicate, "holds", None)
 
     def evaluate(self, doc: Document) -> Hit | None:
         return self.predicate.evaluate(doc)
+
+    def holds(self, doc: Document) -> bool:
+        if self._holds is not None:
+            return self._holds(doc)
+        return self.predicate.evaluate(doc) is not None
 
     def triggers(self) -> frozenset[Trigger] | None:
         return self.predicate.triggers()
@@ -85,6 +97,9 @@ class AnyNode(Node):
                 result.score = max(result.score, hit.score)
                 result.detail = result.detail or hit.detail
         return result
+
+    def holds(self, doc: Document) -> bool:
+        return any(child.holds(doc) for child in self.children)
 
     def triggers(self) -> frozenset[Trigger] | None:
         union: frozenset[Trigger] = frozenset()
@@ -119,6 +134,9 @@ class AllNode(Node):
             detail = detail or hit.detail
         return Hit(spans=spans, score=score, detail=detail)
 
+    def holds(self, doc: Document) -> bool:
+        return all(child.holds(doc) for child in self.children)
+
     def triggers(self) -> frozenset[Trigger] | None:
         # Every child must hold, so any one child's triggers will do: take the tightest.
         return _smallest([child.triggers() for child in self.children])
@@ -135,7 +153,14 @@ class NotNode(Node):
         self.child = child
 
     def evaluate(self, doc: Document) -> Hit | None:
-        return None if self.child.evaluate(doc) is not None else Hit()
+        return None if self.child.holds(doc) else Hit()
+
+    def holds(self, doc: Document) -> bool:
+        return not self.child.holds(doc)
+
+    def triggers(self) -> frozenset[Trigger] | None:
+        # `not: {not: X}` (X without its evidence) holds exactly when X does.
+        return self.child.child.triggers() if isinstance(self.child, NotNode) else None
 
     def predicates(self) -> Iterator[Predicate]:
         yield from self.child.predicates()

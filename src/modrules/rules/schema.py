@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from modrules.duration import Offset
 from modrules.model import CATEGORIES, Action, Category, Severity
 
 RULE_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -26,17 +35,44 @@ class ExampleThread(Strict):
     language: str = "en"
 
 
-class Example(Strict):
-    """A rule example: a text alone, or a text with the context the rule needs."""
+class SequenceComment(Strict):
+    """One comment of a stateful example: who posted what, how long after the first."""
 
+    author: str
+    at: Offset = 0.0  # after the sequence's start: 90s, 2m, or seconds
     text: str
+    thread: str = "example-thread"
+
+
+class Example(Strict):
+    """A rule example: a text alone, a text with the context the rule needs, or (for
+    stateful rules: flash mob, flooding) a `sequence` of comments judged as one stream,
+    of which the comments at the `expect` indices (default: all) must fire for a `match`
+    example, and none for a `no_match` one."""
+
+    text: str = ""
     thread: ExampleThread | None = None
     parent: str | None = None
+    sequence: list[SequenceComment] | None = Field(default=None, min_length=1)
+    expect: list[int] | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _text_alone(cls, value: Any) -> Any:
         return {"text": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _text_or_sequence(self) -> Example:
+        if self.sequence is None:
+            if self.expect is not None:
+                raise ValueError("`expect` needs a `sequence`")
+            return self
+        if self.text:
+            raise ValueError("an example has a `text` or a `sequence`, not both")
+        for index in self.expect or ():
+            if not 0 <= index < len(self.sequence):
+                raise ValueError(f"`expect` index {index} is outside the sequence")
+        return self
 
 
 class Examples(Strict):
@@ -94,6 +130,49 @@ class Limits(Strict):
     regex_timeout_ms: float = Field(default=50.0, gt=0)
 
 
+_DURATION = regex.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*([wdhms])\s*)+$")
+_DURATION_PART = regex.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])")
+_UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def _duration(value: Any) -> Any:
+    """A duration written "90d", "1d12h" or "30m" as a timedelta, "none" as None; anything
+    else (ISO 8601 "P30D", seconds) is left to pydantic's own timedelta parsing."""
+    if isinstance(value, str):
+        if value.strip().lower() in ("none", "never", "forever", ""):
+            return None
+        if _DURATION.match(value):
+            seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value))
+            return timedelta(seconds=seconds)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+OptionalDuration = Annotated[timedelta | None, BeforeValidator(_duration)]
+
+
+_DEFAULT_WEIGHTS = {Severity.MINOR: 1.0, Severity.MAJOR: 2.0, Severity.SEVERE: 4.0}
+
+
+class Enforcement(Strict):
+    """How enforced violations become strikes, warnings and blocks (see docs/rules.md)."""
+
+    strike_weights: dict[Severity, float] = Field(default_factory=lambda: dict(_DEFAULT_WEIGHTS))
+    strike_expiry: OptionalDuration = timedelta(days=90)  # None: strikes never expire
+    warn_at: float = Field(default=3.0, gt=0)
+    block_at: float = Field(default=6.0, gt=0)
+    first_block: OptionalDuration = timedelta(days=7)  # None: until a moderator restores
+    undelete_within: Duration = timedelta(days=30)
+
+    @model_validator(mode="after")
+    def _thresholds_in_order(self) -> Enforcement:
+        if self.warn_at > self.block_at:
+            raise ValueError("warn_at must not be above block_at")
+        for severity, weight in _DEFAULT_WEIGHTS.items():
+            self.strike_weights.setdefault(severity, weight)
+        return self
+
+
 class PolicySpec(Strict):
     """policy.yaml: the site, the action order and the defaults rules inherit."""
 
@@ -101,6 +180,7 @@ class PolicySpec(Strict):
     precedence: list[Action] = Field(default_factory=lambda: list(Action))
     defaults: Defaults = Field(default_factory=Defaults)
     limits: Limits = Field(default_factory=Limits)
+    enforcement: Enforcement = Field(default_factory=Enforcement)
     # Settings of later features (stores, enforcement, ML) live in their own sections.
     model_config = ConfigDict(extra="allow")
 

@@ -10,17 +10,38 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modrules.model import Comment, Severity, Verdict
+from modrules.model import AccountAction, Comment, Severity, Verdict
 
 
 class StoreError(RuntimeError):
     """A store that cannot be opened or used (bad URL, server down, corrupt file)."""
+
+
+def utc(at: datetime) -> datetime:
+    """`at` as an aware UTC time; a naive time is taken to be UTC already.
+
+    Stores compare times from many dumps, some naive and some aware, and Python refuses
+    to compare the two kinds."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(at: datetime) -> int:
+    """`at` as integer microseconds since the epoch: exact, sortable, indexable."""
+    delta = utc(at) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
 
 
 class AccountStatus(str, Enum):
@@ -42,6 +63,15 @@ class Strike(BaseModel):
     weight: float
     at: datetime
     expires_at: datetime | None = None
+    # Set when a block ended and the strikes were cleared: the strike is kept (so the
+    # same comment and rule are never counted again) but no longer counts.
+    cleared_at: datetime | None = None
+
+    def counts_at(self, at: datetime) -> bool:
+        """Whether this strike counts towards thresholds at time `at`."""
+        if self.cleared_at is not None:
+            return False
+        return self.expires_at is None or utc(at) < utc(self.expires_at)
 
 
 class Account(BaseModel):
@@ -57,6 +87,13 @@ class Account(BaseModel):
     block_reason: str | None = None
     deleted_at: datetime | None = None
     version: int = 0
+    # The status a deleted account returns to when restored (a permanent block stays one).
+    status_before_delete: AccountStatus | None = None
+    block_ended_at: datetime | None = None  # strikes dated before this were cleared with the block
+    updated_at: datetime | None = None  # the latest time (by comment time) the ledger saw
+    # What this author's comments triggered (warn/block/…), by comment id, so recording a
+    # comment again reports the same account action instead of a new one.
+    actions: dict[str, AccountAction] = Field(default_factory=dict)
 
 
 AuditKind = Literal[
@@ -143,7 +180,8 @@ class Store(ABC):
 
     @abstractmethod
     def audit_log(self, author_id: str | None = None, limit: int | None = None) -> list[AuditEvent]:
-        """Audit events, oldest first (of one author, or all)."""
+        """Audit events, oldest first by `at` then by when they were logged (of one
+        author, or all); with `limit`, the latest `limit` of them."""
 
     # --- the review queue ------------------------------------------------------------
     @abstractmethod
@@ -151,7 +189,9 @@ class Store(ABC):
         """Add (or replace, by comment id) a comment awaiting review."""
 
     @abstractmethod
-    def review_queue(self, status: ReviewStatus | None = "pending", limit: int = 100) -> list[ReviewItem]:
+    def review_queue(
+        self, status: ReviewStatus | None = "pending", limit: int = 100
+    ) -> list[ReviewItem]:
         """Review items, oldest first."""
 
     @abstractmethod
@@ -161,12 +201,14 @@ class Store(ABC):
     def decide_review(
         self, comment_id: str, status: ReviewStatus, actor: str, at: datetime, note: str = ""
     ) -> ReviewItem:
-        """Record a moderator's decision (KeyError if the comment is not queued)."""
+        """Record a moderator's decision (KeyError if the comment is not queued) and log
+        it to the audit log (review-approved / review-deleted) in the same transaction."""
 
     # --- the recent-comment window ---------------------------------------------------
     @abstractmethod
     def add_recent(self, items: Iterable[RecentComment]) -> None:
-        """Remember comments for the window (a batch, in one transaction)."""
+        """Remember comments for the window (a batch, in one transaction); an entry with
+        a comment id already remembered replaces it (a replayed dump adds nothing)."""
 
     @abstractmethod
     def recent_by_bands(self, bands: Iterable[str], since: datetime) -> list[RecentComment]:
@@ -179,14 +221,60 @@ class Store(ABC):
         """An author's remembered comments at or after `since` (in one thread, if given)."""
 
     @abstractmethod
+    def recent_since(self, since: datetime) -> list[RecentComment]:
+        """Every remembered comment at or after `since`, oldest first: an engine warms its
+        in-process window from this when it starts, so state carries across runs."""
+
+    @abstractmethod
     def prune_recent(self, before: datetime) -> int:
         """Forget window entries older than `before`; how many were dropped."""
 
-    def close(self) -> None:  # noqa: B027 - optional for stores holding no resources
+    def close(self) -> None:
         """Release connections and files."""
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def apply_change(
+    current: Account, change: AccountChange
+) -> tuple[Account, list[AuditEvent]] | None:
+    """Run `change` on `current` for an implementation of `update_account`: the account to
+    save (version bumped) and its events, or None when nothing changed (nothing to write)."""
+    new, events = change(current.model_copy(deep=True))
+    if new.author_id != current.author_id:
+        raise StoreError(
+            f"an account change may not rename {current.author_id!r} to {new.author_id!r}"
+        )
+    if not events and new.model_dump(exclude={"version"}) == current.model_dump(
+        exclude={"version"}
+    ):
+        return None
+    return new.model_copy(update={"version": current.version + 1}), events
+
+
+def review_event(item: ReviewItem) -> AuditEvent | None:
+    """The audit event a moderator's review decision logs (none for re-opening)."""
+    if item.status == "pending" or item.decided_at is None:
+        return None
+    kind: AuditKind = "review-approved" if item.status == "approved" else "review-deleted"
+    return AuditEvent(
+        at=item.decided_at,
+        author_id=item.comment.author_id or "",
+        kind=kind,
+        actor=item.decided_by or "modrules",
+        reason=item.note,
+        details={"comment_id": item.comment.id},
+    )
+
+
+def decided(
+    item: ReviewItem, status: ReviewStatus, actor: str, at: datetime, note: str
+) -> ReviewItem:
+    """`item` with a moderator's decision recorded."""
+    return item.model_copy(
+        update={"status": status, "decided_by": actor, "decided_at": at, "note": note}
+    )

@@ -1,0 +1,105 @@
+"""`rate` (clause 17, flooding): one account posting many comments in one thread within
+a window, and the burst as a whole incoherent: the mean incoherence of its comments
+(gibberish, key-mash, characters or words repeated, bare words; a copy of a real text or of noise
+by the same account counts as fully incoherent) reaches a threshold. An active debater who
+writes real sentences — with the odd "Agreed." — is never a flooder, however often
+they post.
+
+Every comment of a flood is in violation, the first ones included: the engine re-judges
+them when the flood becomes clear (see `modrules.window.related`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from modrules.checkers.base import (
+    CompileContext,
+    Document,
+    Hit,
+    Predicate,
+    PredicateConfig,
+    Span,
+    register,
+)
+from modrules.duration import Seconds, describe
+from modrules.fingerprint import NUM_PERM
+from modrules.window import Entry, RecentWindow, WindowPreparer, related
+
+MAX_MEMBERS = 30  # the comments of a burst nearest in time are enough to judge it
+
+
+class RateConfig(PredicateConfig):
+    window: Seconds = 600.0
+    min_comments: int = Field(5, ge=2)  # in one thread within the window, this one included
+    min_incoherence: float = Field(0.5, gt=0, le=1)  # mean over the burst's comments
+    repeat_similarity: float = Field(0.8, gt=0, le=1)  # a copy of the author's own comment
+    per_thread: bool = True
+
+
+@register
+class Rate(Predicate):
+    name = "rate"
+    Config = RateConfig
+
+    def __init__(self, config: Any, ctx: CompileContext) -> None:
+        super().__init__(config, ctx)
+        self._preparer = ctx.shared("window-preparer", WindowPreparer)
+        self.config: RateConfig = config
+
+    def batch_preparer(self) -> WindowPreparer:
+        return self._preparer
+
+    def lookback(self) -> float:
+        return self.config.window
+
+    def evaluate(self, doc: Document) -> Hit | None:
+        window: RecentWindow | None = doc.state
+        if window is None:
+            return None
+        entry = window.entry(doc)
+        if entry is None:
+            return None
+        config = self.config
+        rows = window.by_author(entry, config.window, config.per_thread)
+        if len(rows) + 1 < config.min_comments:
+            return None
+        # The comments nearest in time: the burst this one is part of.
+        rows = rows[
+            np.argsort(np.abs(window.at[rows] - entry.at), kind="stable")[: MAX_MEMBERS - 1]
+        ]
+        scores = self._scores(window, entry, rows)
+        if scores is None:
+            return None
+        mean = float(scores.mean())
+        noisy = int(np.count_nonzero(scores >= 0.5))
+        related(doc).update(e.comment_id for e in window.entries(rows))
+        where = "in this thread" if config.per_thread else "on the site"
+        detail = (
+            f"{len(scores)} comments {where} within {describe(config.window)},"
+            f" {noisy} of them incoherent or repeated"
+        )
+        return Hit(spans=[Span(0, len(doc.text))], score=round(mean, 4), detail=detail)
+
+    def _scores(self, window: RecentWindow, entry: Entry, rows: np.ndarray) -> np.ndarray | None:
+        """Each comment's incoherence — 1 for noise or a real text the author posted
+        again (a stock reply said twice is still a reply) — this one first, or None when
+        their mean cannot reach the threshold. Copies are looked for only when they
+        decide."""
+        threshold = self.config.min_incoherence
+        scores = np.concatenate(([entry.incoherence], window.incoherence[rows]))
+        if scores.mean() >= threshold:
+            return scores
+        informative = np.concatenate(([entry.informative], window.informative[rows]))
+        may_repeat = np.flatnonzero((scores < 1.0) & (informative | (scores >= 0.5)))
+        if (scores.sum() + (1.0 - scores[may_repeat]).sum()) / len(scores) < threshold:
+            return None
+        sigs = np.vstack((entry.signature, window.signature[rows]))
+        same = np.count_nonzero(sigs[may_repeat][:, None, :] == sigs[None, :, :], axis=2)
+        same[np.arange(len(may_repeat)), may_repeat] = 0  # not a copy of itself
+        copied = (same >= self.config.repeat_similarity * NUM_PERM).any(axis=1)
+        scores[may_repeat[copied]] = 1.0
+        return scores if scores.mean() >= threshold else None

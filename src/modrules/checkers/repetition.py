@@ -1,0 +1,96 @@
+"""`repetition` (clause 16, flash mob): near-identical comments from different accounts
+within a time window — site-wide or in one thread — or one account posting the same
+text again and again (`same_author: true`).
+
+Near-identical is measured on MinHash signatures of the content words and word pairs
+of the normalised text (case, punctuation, emoji, small edits and reordering barely
+change them; function words and stock phrases are left out, so formulaic comments that
+say different things stay apart); candidates come from LSH bands, so a check never
+rescans the window. Texts with fewer than four content words ("Agreed.", "Thanks for
+sharing!", "+1") are never part of a mob.
+
+Detection is retroactive: the engine re-judges the earlier members a comment is found
+to belong with (see `modrules.window.related`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from modrules.checkers.base import (
+    CompileContext,
+    Document,
+    Hit,
+    Predicate,
+    PredicateConfig,
+    Span,
+    register,
+)
+from modrules.duration import Seconds, describe
+from modrules.window import RecentWindow, WindowPreparer, related
+
+
+class RepetitionConfig(PredicateConfig):
+    window: Seconds = 600.0
+    similarity: float = Field(0.6, gt=0, le=1)  # estimated Jaccard of words and word pairs
+    min_authors: int = Field(4, ge=2)  # distinct accounts, this comment's included
+    scope: Literal["site", "thread"] = "site"
+    same_author: bool = False  # one account repeating itself instead of many accounts
+    min_repeats: int = Field(3, ge=2)  # with same_author: copies, this one included
+    min_threads: int = Field(1, ge=1)  # with same_author: threads the copies span
+
+
+@register
+class Repetition(Predicate):
+    name = "repetition"
+    Config = RepetitionConfig
+
+    def __init__(self, config: Any, ctx: CompileContext) -> None:
+        super().__init__(config, ctx)
+        self._preparer = ctx.shared("window-preparer", WindowPreparer)
+        self.config: RepetitionConfig = config
+
+    def batch_preparer(self) -> WindowPreparer:
+        return self._preparer
+
+    def lookback(self) -> float:
+        return self.config.window
+
+    def evaluate(self, doc: Document) -> Hit | None:
+        window: RecentWindow | None = doc.state
+        if window is None:
+            return None
+        entry = window.entry(doc)
+        if entry is None or not entry.informative:
+            return None
+        config = self.config
+        thread_only = config.scope == "thread"
+        if config.same_author:
+            rows = window.by_author(entry, config.window, thread_only)
+        else:
+            rows = window.near(entry, config.window, thread_only)
+        rows = rows[window.informative[rows]]
+        scores = window.similarity(entry, rows)
+        close = scores >= config.similarity
+        copies = window.entries(rows[close])
+        if config.same_author:
+            threads = {entry.thread_id, *(e.thread_id for e in copies)}
+            if len(copies) + 1 < config.min_repeats or len(threads) < config.min_threads:
+                return None
+            detail = (
+                f"the same text {len(copies) + 1} times in {len(threads)} threads"
+                f" within {describe(config.window)}"
+            )
+        else:
+            authors = {entry.author_id, *(e.author_id for e in copies)}
+            if len(authors) < config.min_authors:
+                return None
+            detail = (
+                f"{len(copies) + 1} near-identical comments from {len(authors)} accounts"
+                f" within {describe(config.window)}"
+            )
+        related(doc).update(e.comment_id for e in copies)
+        best = float(scores[close].max())
+        return Hit(spans=[Span(0, len(doc.text))], score=round(best, 4), detail=detail)

@@ -1,0 +1,36 @@
+"""Prometheus metrics of one server process (its own registry, so apps never collide)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from modrules.model import Verdict
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "modrules_http_requests", "HTTP requests answered", ["route", "status"], registry=self.registry
+        )
+        self.verdicts = Counter("modrules_verdicts", "Comments judged, by action", ["action"], registry=self.registry)
+        self.violations = Counter(
+            "modrules_violations", "Enforced violations, by category", ["category"], registry=self.registry
+        )
+        self.seconds = Histogram(
+            "modrules_moderate_seconds",
+            "Time to judge the comments of one POST /v1/moderate",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
+            registry=self.registry,
+        )
+
+    def count(self, verdict: Verdict) -> None:
+        self.verdicts.labels(verdict.action.value).inc()
+        for category in verdict.categories:
+            self.violations.labels(category).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,353 @@
+"""The recent-comment window the stateful checks (repetition, rate) look back over.
+
+An in-process index answers every query: remembered comments are rows of numpy arrays
+(signature, time, author, thread, incoherence), found through LSH band buckets or by
+author (and thread), then filtered and compared a whole candidate list at a time, so a
+check costs microseconds even with tens of thousands of comments remembered. New
+entries go to the Store in batches (one transaction per `flush_every` comments), and a
+new window warms itself from the store, so state carries across runs and a replayed
+dump gives the same result.
+
+Time is the comments' `created_at` (seconds since the epoch here), never the wall
+clock. The window's clock is the latest `created_at` seen; entries older than the clock
+minus the horizon are forgotten. A comment is compared with remembered comments within
+the check's window of its *own* time, before or after it, so input out of order is
+judged the same as long as what it needs is still remembered (late by more than the
+horizon: it sees only what is left).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain
+from typing import TypeVar
+
+import numpy as np
+
+from modrules.checkers.base import Document
+from modrules.fingerprint import NUM_PERM, Fingerprint, band_keys, fingerprint, fingerprints
+from modrules.store.base import RecentComment, Store
+from modrules.store.memory import MemoryStore
+
+K = TypeVar("K")
+ENTRY = "window.entry"
+RELATED = "window.related"
+Rows = np.ndarray  # row numbers (np.intp) of remembered entries
+
+
+@dataclass(slots=True, eq=False)
+class Entry:
+    comment_id: str
+    author_id: str
+    thread_id: str | None
+    at: float
+    signature: np.ndarray
+    bands: tuple[int, ...]
+    incoherence: float
+    informative: bool
+
+
+def epoch(at: datetime) -> float:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).timestamp()
+
+
+class RecentWindow:
+    """Remembered comments of the last `horizon` seconds, indexed for the checks."""
+
+    def __init__(
+        self,
+        store: Store | None,
+        horizon: float,
+        flush_every: int = 5000,
+        max_entries: int = 500_000,
+        max_candidates: int = 256,
+    ) -> None:
+        # A memory store lives and dies with this process, as this window does: there
+        # is nothing to write to it or warm up from.
+        self.store = None if isinstance(store, MemoryStore) else store
+        self.horizon = horizon
+        self.flush_every = flush_every
+        self.max_entries = max_entries
+        self.max_candidates = max_candidates
+        self.clock = float("-inf")
+        self._rows: dict[str, int] = {}  # comment id → row
+        self._entries: list[Entry | None] = []  # row → entry (None: a free row)
+        self._free: list[int] = []
+        capacity = 1024
+        self.signature = np.zeros((capacity, NUM_PERM), dtype=np.uint32)
+        self.at = np.zeros(capacity)
+        self.thread = np.zeros(capacity, dtype=np.int64)  # process-local hashes of ids
+        self.incoherence = np.zeros(capacity)
+        self.informative = np.zeros(capacity, dtype=bool)
+        # Band key → rows, oldest first. Lists, not sets: most buckets hold one row, and
+        # a window of 50,000 comments has 800,000 bucket entries.
+        self._by_band: dict[int, list[int]] = {}
+        self._by_author: dict[str, dict[int, None]] = {}
+        self._by_thread: dict[tuple[str, str | None], dict[int, None]] = {}
+        self._by_time: list[tuple[float, int, int]] = []  # (at, serial, row)
+        self._serials = np.zeros(capacity, dtype=np.int64)
+        self._serial = 0
+        self._pending: list[Entry] = []  # not yet written to the store
+        self._warm = self.store is None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def use_store(self, store: Store | None) -> None:
+        """Write to (and warm up from) `store` from now on."""
+        self.flush()
+        self.store = None if isinstance(store, MemoryStore) else store
+        self._warm = self.store is None
+
+    # --- entries -----------------------------------------------------------------
+    def entry(self, doc: Document) -> Entry | None:
+        """The comment as the window remembers it (None without author or time)."""
+        comment = doc.comment
+        if comment.author_id is None or comment.created_at is None:
+            return None
+        return doc.signal(ENTRY, _make_entry)
+
+    def add(self, entry: Entry) -> None:
+        """Remember a judged comment (and queue it for the store)."""
+        self._warm_up(entry.at)
+        self._insert(entry)
+        if self.store is not None:
+            self._pending.append(entry)
+            if len(self._pending) >= self.flush_every:
+                self.flush()
+        self.clock = max(self.clock, entry.at)
+        self._prune()
+
+    def flush(self) -> None:
+        """Write queued entries to the store and let it forget what has left the window."""
+        if self.store is None or not self._pending:
+            return
+        items, self._pending = self._pending, []
+        self.store.add_recent([_to_recent(e) for e in items])
+        self.store.prune_recent(datetime.fromtimestamp(self.clock - self.horizon, UTC))
+
+    # --- queries -----------------------------------------------------------------
+    def near(self, entry: Entry, window: float, thread_only: bool) -> Rows:
+        """Rows sharing an LSH band with `entry`, within `window` seconds of it (in its
+        thread, if asked); its own row excluded."""
+        self._warm_up(entry.at)
+        buckets = [b for b in map(self._by_band.get, entry.bands) if b]
+        if not buckets:
+            return np.zeros(0, dtype=np.intp)
+        cap = self.max_candidates
+        # A huge bucket (a mob of thousands): its latest entries are enough, and once
+        # twice `cap` rows are gathered the other bands would mostly repeat them.
+        taken: list[list[int]] = []
+        total = 0
+        for bucket in buckets:
+            taken.append(bucket if len(bucket) <= cap else bucket[-cap:])
+            total += len(taken[-1])
+            if total >= 2 * cap:
+                break
+        found = np.fromiter(chain.from_iterable(taken), dtype=np.intp, count=total)
+        rows = self._within(np.unique(found), entry, window, thread_only)
+        if len(rows) > cap:  # the ones nearest in time
+            rows = rows[np.argsort(np.abs(self.at[rows] - entry.at), kind="stable")[:cap]]
+        return rows
+
+    def by_author(self, entry: Entry, window: float, thread_only: bool) -> Rows:
+        """Rows of the same author within `window` seconds (in its thread, if asked)."""
+        self._warm_up(entry.at)
+        if thread_only:
+            members = self._by_thread.get((entry.author_id, entry.thread_id))
+        else:
+            members = self._by_author.get(entry.author_id)
+        if not members:
+            return np.zeros(0, dtype=np.intp)
+        return self._within(
+            np.fromiter(members, dtype=np.intp, count=len(members)), entry, window, False
+        )
+
+    def similarity(self, entry: Entry, rows: Rows) -> np.ndarray:
+        """Estimated Jaccard similarity of `entry` to each row."""
+        same: np.ndarray = np.count_nonzero(self.signature[rows] == entry.signature, axis=1)
+        return same / NUM_PERM
+
+    def entries(self, rows: Rows) -> list[Entry]:
+        found = [self._entries[row] for row in rows.tolist()]
+        return [e for e in found if e is not None]
+
+    def _within(self, rows: Rows, entry: Entry, window: float, thread_only: bool) -> Rows:
+        keep = np.abs(self.at[rows] - entry.at) <= window
+        if thread_only:
+            keep &= self.thread[rows] == hash(entry.thread_id)
+        own = self._rows.get(entry.comment_id)
+        if own is not None:
+            keep &= rows != own
+        result: Rows = rows[keep]
+        return result
+
+    # --- internals ---------------------------------------------------------------
+    def _warm_up(self, at: float) -> None:
+        """Load the window before the first comment from the store, once."""
+        if self._warm or self.store is None:
+            return
+        self._warm = True
+        since = datetime.fromtimestamp(at - self.horizon, UTC)
+        for item in self.store.recent_since(since):
+            if item.author_id is not None and item.comment_id not in self._rows:
+                self._insert(_from_recent(item))
+
+    def _insert(self, entry: Entry) -> None:
+        self._forget(entry.comment_id)
+        row = self._free.pop() if self._free else self._grow()
+        self._rows[entry.comment_id] = row
+        self._entries[row] = entry
+        self.signature[row] = entry.signature
+        self.at[row] = entry.at
+        self.thread[row] = hash(entry.thread_id)
+        self.incoherence[row] = entry.incoherence
+        self.informative[row] = entry.informative
+        by_band = self._by_band
+        for band in entry.bands:
+            bucket = by_band.get(band)
+            if bucket is None:
+                by_band[band] = [row]
+            else:
+                bucket.append(row)
+        self._by_author.setdefault(entry.author_id, {})[row] = None
+        self._by_thread.setdefault((entry.author_id, entry.thread_id), {})[row] = None
+        self._serial += 1
+        self._serials[row] = self._serial
+        heapq.heappush(self._by_time, (entry.at, self._serial, row))
+
+    def _grow(self) -> int:
+        row = len(self._entries)
+        self._entries.append(None)
+        if row == len(self.at):
+            size = 2 * row
+            self.signature = _resized(self.signature, size)
+            self.at = _resized(self.at, size)
+            self.thread = _resized(self.thread, size)
+            self.incoherence = _resized(self.incoherence, size)
+            self.informative = _resized(self.informative, size)
+            self._serials = _resized(self._serials, size)
+        return row
+
+    def _prune(self) -> None:
+        cutoff = self.clock - self.horizon
+        heap = self._by_time
+        while heap and (heap[0][0] < cutoff or len(self._rows) > self.max_entries):
+            _, serial, row = heapq.heappop(heap)
+            entry = self._entries[row]
+            if entry is not None and self._serials[row] == serial:
+                self._forget(entry.comment_id)
+
+    def _forget(self, comment_id: str) -> None:
+        row = self._rows.pop(comment_id, None)
+        if row is None:
+            return
+        entry = self._entries[row]
+        assert entry is not None
+        self._entries[row] = None
+        self._free.append(row)
+        by_band = self._by_band
+        for band in entry.bands:
+            bucket = by_band.get(band)
+            if bucket is not None:
+                if len(bucket) == 1:
+                    del by_band[band]
+                else:
+                    bucket.remove(row)
+        _drop(self._by_author, entry.author_id, row)
+        _drop(self._by_thread, (entry.author_id, entry.thread_id), row)
+
+
+def _resized(array: np.ndarray, size: int) -> np.ndarray:
+    grown = np.zeros((size, *array.shape[1:]), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
+def _drop(index: dict[K, dict[int, None]], key: K, row: int) -> None:
+    members = index.get(key)
+    if members is not None:
+        members.pop(row, None)
+        if not members:
+            del index[key]
+
+
+def related(doc: Document) -> set[str]:
+    """Ids of earlier comments a stateful check found this one belongs with (a mob, a
+    flood): the engine re-judges them, since they may only now be in violation."""
+    found: set[str] = doc.signal(RELATED, _no_ids)
+    return found
+
+
+def _no_ids(_: Document) -> set[str]:
+    return set()
+
+
+class WindowPreparer:
+    """Fingerprints a batch of comments at once (one numpy pass for their signatures)
+    before the stateful predicates look at them one by one."""
+
+    def prepare(self, docs: list[Document]) -> None:
+        todo = [
+            d
+            for d in docs
+            if d.state is not None
+            and d.comment.author_id is not None
+            and d.comment.created_at is not None
+        ]
+        for doc, fp in zip(todo, fingerprints([d.text for d in todo]), strict=True):
+            doc.set_signal(ENTRY, _entry(doc, fp))
+
+
+def _make_entry(doc: Document) -> Entry:
+    return _entry(doc, fingerprint(doc.text))
+
+
+def _entry(doc: Document, fp: Fingerprint) -> Entry:
+    comment = doc.comment
+    assert comment.author_id is not None and comment.created_at is not None
+    return Entry(
+        comment_id=comment.id,
+        author_id=comment.author_id,
+        thread_id=comment.thread_id,
+        at=epoch(comment.created_at),
+        signature=fp.signature,
+        bands=fp.bands,
+        incoherence=fp.incoherence,
+        informative=fp.informative,
+    )
+
+
+def _to_recent(entry: Entry) -> RecentComment:
+    # One band key per informative comment goes to the store: it marks the comment
+    # informative and lets another process find exact copies, while the write stays
+    # one row (or two) per comment; the window rebuilds every band from the signature.
+    return RecentComment.model_construct(
+        comment_id=entry.comment_id,
+        author_id=entry.author_id,
+        thread_id=entry.thread_id,
+        at=datetime.fromtimestamp(entry.at, UTC),
+        bands=(format(entry.bands[0], "x"),) if entry.bands else (),
+        signature=tuple(entry.signature.tolist()),
+        incoherence=entry.incoherence,
+    )
+
+
+def _from_recent(item: RecentComment) -> Entry:
+    signature = np.array(item.signature, dtype=np.uint32)
+    if signature.shape != (NUM_PERM,):  # written by another version: never similar
+        signature = np.zeros(NUM_PERM, dtype=np.uint32)
+    assert item.author_id is not None
+    informative = bool(item.bands)  # only informative comments have band keys
+    return Entry(
+        comment_id=item.comment_id,
+        author_id=item.author_id,
+        thread_id=item.thread_id,
+        at=epoch(item.at),
+        signature=signature,
+        bands=band_keys(signature[None, :])[0] if informative else (),
+        incoherence=item.incoherence,
+        informative=informative,
+    )

@@ -1,0 +1,175 @@
+"""`modrules check --workers N`: real worker processes, output identical to one process."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modrules.model import InputError
+from modrules.parallel import partition
+from modrules.runner import CheckOptions, ModeratorSpec, run_check
+from tests.conftest import FIXTURES, REPO
+
+MODRULES = [sys.executable, "-m", "modrules.cli"]
+THREADS = str(FIXTURES / "threads.jsonl")
+
+
+def run(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([*MODRULES, *args, "--no-ml"], input=stdin, capture_output=True, timeout=600, check=False)
+
+
+@pytest.fixture(scope="module")
+def owned_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default ruleset without the rules whose verdicts depend on comments another
+    worker judges: a flash mob of *different* authors, and flooding (its revised verdicts
+    reach the ledger when other authors' comments move stream time on, so the warning can
+    land on another comment of the same burst). Every other verdict — the account ledger
+    included — must be exactly the single-process one."""
+    rules = tmp_path_factory.mktemp("rules") / "sputnik"
+    shutil.copytree(REPO / "rules" / "sputnik", rules)
+    (rules / "16-flash-mob.yaml").unlink()
+    (rules / "17-flooding.yaml").unlink()
+    return rules
+
+
+@pytest.fixture(scope="module")
+def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixtures and the dev set in one dump, with bad lines among them."""
+    path = tmp_path_factory.mktemp("dump") / "dump.jsonl"
+    rows = (FIXTURES / "comments.jsonl").read_bytes().splitlines()
+    rows += (FIXTURES / "dev-comments.jsonl").read_bytes().splitlines()
+    rows.insert(3, b"{not json")
+    rows.insert(200, json.dumps({"id": "no-text"}).encode())
+    rows.insert(400, b"")
+    path.write_bytes(b"\n".join(rows) + b"\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def single(dump: Path, owned_rules: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, bytes, bytes]:
+    """Verdicts, error records and stderr of the one-process run."""
+    out = tmp_path_factory.mktemp("single")
+    result = run(["check", str(dump), "--rules", str(owned_rules), "--threads", THREADS, "-o", str(out / "v.jsonl"), "--errors", str(out / "e.jsonl")])
+    assert result.returncode == 1, result.stderr.decode()
+    return (out / "v.jsonl").read_bytes(), (out / "e.jsonl").read_bytes(), result.stderr
+
+
+def test_two_workers_write_exactly_the_single_process_output(
+    dump: Path, owned_rules: Path, single: tuple[bytes, bytes, bytes], tmp_path: Path
+) -> None:
+    verdicts, errors, _ = single
+    result = run([
+        "check", str(dump), "--rules", str(owned_rules), "--threads", THREADS, "--workers", "2",
+        "-o", str(tmp_path / "v.jsonl"), "--errors", str(tmp_path / "e.jsonl"),
+    ])
+    assert result.returncode == 1  # bad lines, reported, the rest judged
+    assert (tmp_path / "v.jsonl").read_bytes() == verdicts
+    assert (tmp_path / "e.jsonl").read_bytes() == errors
+    stderr = result.stderr.decode()
+    assert f"{dump}:4: invalid JSON" in stderr
+    assert "missing field 'text'" in stderr
+    # Many kinds of violation and the ledger's warnings and blocks: the comparison is not empty.
+    assert verdicts.count(b"\n") == 130 + 454
+    assert b'"account_action":"warn"' in verdicts and b'"account_action":"block"' in verdicts
+
+
+def test_workers_read_gzip_and_stdin(
+    dump: Path, owned_rules: Path, single: tuple[bytes, bytes, bytes], tmp_path: Path
+) -> None:
+    gz = tmp_path / "dump.jsonl.gz"
+    gz.write_bytes(gzip.compress(dump.read_bytes()))
+    rules = ["--rules", str(owned_rules), "--threads", THREADS, "-q"]
+    from_gz = run(["check", str(gz), *rules, "--workers", "3"])
+    from_stdin = run(["check", "-", *rules, "--workers", "2"], stdin=dump.read_bytes())
+    assert from_gz.returncode == from_stdin.returncode == 1
+    assert from_gz.stdout == from_stdin.stdout == single[0]
+
+
+def test_more_workers_than_threads_and_a_tiny_in_flight_cap(tmp_path: Path, make_ruleset) -> None:  # type: ignore[no-untyped-def]
+    """Flow control: with at most 3 comments in flight the output is still complete and in order."""
+    rules = make_ruleset({"r.yaml": """
+        id: shouting
+        category: profanity
+        clause: 12
+        action: flag
+        message: "no {match}"
+        when:
+          lexicon: {words: [darn, heck]}
+        examples: {match: ["darn it"], no_match: ["fine"]}
+    """})
+    dump = tmp_path / "d.jsonl"
+    dump.write_text("".join(
+        json.dumps({"id": f"c{i}", "thread_id": f"t{i % 7}", "text": "darn" if i % 3 == 0 else "fine"}) + "\n"
+        for i in range(300)
+    ))
+    one = run(["check", str(dump), "--rules", str(rules), "-q"])
+    many = run(["check", str(dump), "--rules", str(rules), "-q", "--workers", "4", "--max-in-flight", "3"])
+    assert one.returncode == many.returncode == 0, many.stderr.decode()
+    assert many.stdout == one.stdout
+    assert [json.loads(v)["comment_id"] for v in many.stdout.splitlines()] == [f"c{i}" for i in range(300)]
+
+
+def test_a_held_back_verdict_is_flushed_at_the_cap_instead_of_hanging(tmp_path: Path) -> None:
+    """A worker holding verdicts until its flooding window closes would wait forever for
+    later comments of its own; at the in-flight cap it is told to flush."""
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules" / "sputnik", rules)
+    rows = [
+        # One thread's comments (one worker) then many in other threads, all in one minute.
+        {"id": f"a{i}", "thread_id": "held", "author_id": "u1", "text": "qwpz xkcd vbnm", "created_at": f"2024-01-01T00:00:{i:02d}Z"}
+        for i in range(3)
+    ] + [
+        {"id": f"b{i}", "thread_id": f"t{i}", "author_id": f"u{i}", "text": "A calm remark.", "created_at": "2024-01-01T00:00:30Z"}
+        for i in range(40)
+    ]
+    dump = tmp_path / "d.jsonl"
+    dump.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = run(["check", str(dump), "--rules", str(rules), "--workers", "2", "--max-in-flight", "8"])
+    assert result.returncode == 0, result.stderr.decode()
+    assert [json.loads(v)["comment_id"] for v in result.stdout.splitlines()] == [r["id"] for r in rows]
+    assert "flushed early" in result.stderr.decode()
+
+
+def test_a_broken_ruleset_is_a_usage_error_with_workers(tmp_path: Path, make_ruleset) -> None:  # type: ignore[no-untyped-def]
+    rules = make_ruleset({"bad.yaml": "id: x\ncategory: not-a-category\n"})
+    dump = tmp_path / "d.jsonl"
+    dump.write_text(json.dumps({"id": "c1", "text": "hello"}) + "\n")
+    result = run(["check", str(dump), "--rules", str(rules), "--workers", "2", "-o", str(tmp_path / "out.jsonl")])
+    assert result.returncode == 2
+    assert "bad.yaml" in result.stderr.decode()
+    assert not (tmp_path / "out.jsonl").exists()  # nothing was written
+
+
+def test_run_check_library_with_workers(
+    dump: Path, owned_rules: Path, single: tuple[bytes, bytes, bytes], tmp_path: Path
+) -> None:
+    errors: list[InputError] = []
+    spec = ModeratorSpec(rules_dir=owned_rules, no_ml=True, store="memory")
+    options = CheckOptions(inputs=[str(dump)], threads_file=THREADS, moderator=spec, workers=2)
+    summary = run_check(options, str(tmp_path / "v.jsonl"), on_error=errors.append)
+    assert (tmp_path / "v.jsonl").read_bytes() == single[0]
+    assert summary.judged == 584 and summary.invalid == len(errors) == 2
+    assert [e.line for e in errors] == [4, 201]
+    assert sum(summary.actions.values()) == 584 and summary.categories.get("profanity", 0) > 0
+
+
+def test_partition_is_by_author_or_thread_and_stable() -> None:
+    def line(author: str | None, thread: str | None) -> bytes:
+        return json.dumps({"id": "c", "author_id": author, "thread_id": thread, "text": "x"}).encode()
+
+    # By author (the default): one author's comments in every thread go to one worker.
+    assert len({partition(line("u1", f"t{i}"), i, 8) for i in range(20)}) == 1
+    # By thread: one thread's comments from every author go to one worker.
+    assert len({partition(line(f"u{i}", "t9"), i, 8, "thread") for i in range(20)}) == 1
+    # Without the key, the other one; with neither, the position.
+    assert partition(line(None, "t9"), 3, 8) == partition(line(None, "t9"), 5, 8)
+    assert partition(line(None, None), 6, 4) == 2
+    assert {partition(line(f"u{i}", None), 0, 4) for i in range(50)} == {0, 1, 2, 3}
+    assert partition(b"{not json", 6, 4) == 2  # bad lines go by position; a worker reports them
+    assert partition(line("u1", "t1"), 0, 1000) == partition(line("u1", "t2"), 99, 1000)  # stable hash
