@@ -133,6 +133,26 @@ def test_accounts_commands(tmp_path: Path) -> None:
     code, out = run("history", "troll", "--limit", "2")
     assert code == 0 and "restore-refused" in out and "appeal" not in out
 
+    # A moderator's block by hand: first until restored, the second permanent.
+    code, out = run("block", "spammer", "--by", "mod-ann", "--reason", "ads", "--at", "2024-05-01T00:00:00Z")
+    assert code == 0 and "until restored" in out
+    code, out = run("block", "spammer", "--by", "mod-ann", "--reason", "ads")
+    assert code == 2 and "cannot be blocked" in out
+    assert run("restore", "spammer", "--by", "mod-bob", "--reason", "sorry")[0] == 0
+    code, out = run("block", "spammer", "--by", "mod-ann", "--reason", "ads again")
+    assert code == 0 and "permanently" in out
+    code, out = run("restore", "spammer", "--by", "mod-bob", "--reason", "please")
+    assert code == 2 and "never be restored" in out
+    code, out = run("show", "spammer", "--json")
+    assert json.loads(out)["status"] == "permanently-blocked"
+    code, out = run("history", "spammer", "--json")
+    assert [json.loads(line)["kind"] for line in out.splitlines()] == [
+        "block",
+        "restore",
+        "permanent-block",
+        "restore-refused",
+    ]
+
     code, out = run(
         "delete", "kind", "--by", "mod-ann", "--reason", "asked", "--at", "2024-05-01T00:00:00Z"
     )

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from modrules import Moderator
-from modrules.ledger import AppealRequest, Ledger, RestoreRefused
+from modrules.ledger import AppealRequest, Ledger, LedgerError, RestoreRefused
 from modrules.model import AccountAction, Action, Comment, Severity, Verdict, Violation
 from modrules.rules.schema import Enforcement, PolicySpec
 from modrules.store import AccountStatus, MemoryStore, Store, open_store
@@ -144,6 +144,43 @@ def test_a_moderator_restores_a_first_block_recording_who_when_why(ledger: Ledge
     )
     with pytest.raises(RestoreRefused, match="not blocked"):
         ledger.restore("u1", "mod-bob", "again", at=day(402))
+
+
+def test_a_moderator_block_lasts_until_restored_and_a_second_is_final(ledger: Ledger) -> None:
+    account = ledger.block("u1", "mod-ann", "doxxing in DMs", at=day(0))
+    assert (account.status, account.blocked_until, account.blocks) == (
+        AccountStatus.BLOCKED,
+        None,
+        1,
+    )
+    # No time runs out on a moderator's block: a year later the author is still refused.
+    late = post(ledger, "c1", day(365))
+    assert (late.action, late.account_action) == (Action.DELETE, AccountAction.BLOCK)
+    assert "blocked by mod-ann: doxxing in DMs" in (late.account_reason or "")
+    with pytest.raises(LedgerError, match="cannot be blocked"):
+        ledger.block("u1", "mod-bob", "again", at=day(366))
+    ledger.restore("u1", "mod-bob", "appeal granted", at=day(367))
+    assert post(ledger, "c2", day(368)).action is Action.PUBLISH
+    # A second block (by hand here; strikes or hand, it is the second) is permanent.
+    account = ledger.block("u1", "mod-ann", "did it again", at=day(369))
+    assert account.status is AccountStatus.PERMANENTLY_BLOCKED
+    with pytest.raises(RestoreRefused, match="never be restored"):
+        ledger.restore("u1", "mod-bob", "please", at=day(370))
+    events = [(e.kind, e.actor, e.reason) for e in ledger.history("u1")]
+    assert events == [
+        ("block", "mod-ann", "doxxing in DMs"),
+        ("restore", "mod-bob", "appeal granted"),
+        ("permanent-block", "mod-ann", "did it again"),
+        ("restore-refused", "mod-bob", events[-1][2]),
+    ]
+    assert ledger.history("u1")[0].details["blocks"] == 1
+
+
+def test_a_hand_block_after_a_strike_block_is_the_second_and_final(ledger: Ledger) -> None:
+    post(ledger, "c1", day(0), "threat", "insult")  # 6 points: the first block
+    ledger.restore("u1", "mod-ann", "first offence", at=day(1))
+    account = ledger.block("u1", "mod-ann", "threats again", at=day(2))
+    assert account.status is AccountStatus.PERMANENTLY_BLOCKED and account.blocks == 2
 
 
 def test_appeals_carry_subject_user_and_explanation(ledger: Ledger) -> None:

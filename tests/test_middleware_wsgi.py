@@ -21,6 +21,7 @@ from modrules.middleware import (
     FormExtractor,
     JsonExtractor,
     ModerationConfig,
+    Revision,
     Route,
 )
 from modrules.middleware.wsgi import ModerationMiddleware
@@ -245,3 +246,36 @@ def test_created_at_is_stamped_when_the_body_has_none() -> None:
     item = store.get_review("c8")
     assert item is not None and item.comment.created_at is not None
     assert abs((datetime.now(UTC) - item.comment.created_at).total_seconds()) < 3600
+
+
+def test_revised_verdicts_are_queued_and_pushed_to_the_forum(caplog: pytest.LogCaptureFixture) -> None:
+    from tests.stateful_support import MOB_VARIANTS
+
+    store = MemoryStore()
+    pushed: list[Revision] = []
+    config = ModerationConfig(
+        routes=[Route(path="/threads/*/comments")], store=store, author_header="X-User-Id", on_revision=pushed.append
+    )
+    # A fresh Moderator: its recent-comment window must hold only this mob.
+    c = Client(ModerationMiddleware(forum, Moderator(load_ruleset(None, disable_ml=True)), config))
+    for i, variant in enumerate((0, 1, 2, 0)):
+        body = {"id": f"mob{i}", "text": MOB_VARIANTS[variant]}
+        response = post(c, body, headers={"X-User-Id": f"mobber{i}"})
+        assert response.status_code == 201
+        assert response.get_json()["action"] == ("hold" if i == 3 else "publish")
+    assert sorted(r.comment.id for r in pushed) == ["mob0", "mob1", "mob2"]
+    for revision in pushed:
+        assert revision.verdict.action.value == "hold" and revision.verdict.categories == ["flash-mob"]
+        assert revision.comment.author_id == f"mobber{revision.comment.id[-1]}"
+        item = store.get_review(revision.comment.id)
+        assert item is not None and item.status == "pending" and item.verdict == revision.verdict
+    # A hook that fails is logged; the comment being posted is not affected.
+    failing = ModerationConfig(
+        routes=[Route(path="/threads/*/comments")], store=store, on_revision=lambda r: 1 / 0
+    )
+    c = Client(ModerationMiddleware(forum, Moderator(load_ruleset(None, disable_ml=True)), failing))
+    for i, variant in enumerate((0, 1, 2, 0)):
+        response = post(c, {"id": f"again{i}", "author_id": f"other{i}", "text": MOB_VARIANTS[variant]})
+        assert response.status_code == 201
+    assert "on_revision hook failed" in caplog.text
+    assert store.get_review("again0") is not None

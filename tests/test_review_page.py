@@ -139,16 +139,45 @@ def test_block_and_restore_the_author_from_the_page(service: tuple[str, MemorySt
     page.close()
 
 
+HOSTILE_IDS = [
+    ("a/b/../c?x=1#top", "team/red blue%2F&x=1"),
+    ("..", "./..\\ü 'q\" <b>"),
+]
+
+
+@pytest.mark.parametrize(("comment_id", "author_id"), HOSTILE_IDS)
+def test_url_hostile_ids_can_be_acted_on(
+    service: tuple[str, MemoryStore], browser: BrowserContext, comment_id: str, author_id: str
+) -> None:
+    url, store = service
+    assert moderate(url, {"id": comment_id, "author_id": author_id, "text": "you are an idiot"})["action"] == "hold"
+    page = signed_in(browser, url)
+    page.on("dialog", lambda dialog: dialog.accept("testing odd ids"))
+    items = page.locator("article.item").filter(has=page.locator("code", has_text=comment_id))
+    item = items.filter(has_text=author_id).first
+    item.locator("button.block").click()
+    page.wait_for_selector("#notice")
+    assert store.get_account(author_id).status is AccountStatus.BLOCKED
+    page.locator("section.blocked li", has_text=author_id).locator("button.restore").click()
+    page.wait_for_selector("#notice")
+    assert store.get_account(author_id).status is AccountStatus.ACTIVE
+    page.locator("article.item").filter(has_text=author_id).first.locator("button.approve").click()
+    page.wait_for_selector("#notice")
+    decided = store.get_review(comment_id)
+    assert decided is not None and decided.status == "approved" and decided.decided_by == "Rita"
+    page.close()
+
+
 def test_actions_need_the_cookie_and_the_csrf_token(service: tuple[str, MemoryStore]) -> None:
     url, store = service
     moderate(url, {"id": "held-3", "text": "you are an idiot"})
-    assert httpx.post(f"{url}/review/comments/held-3/approve", data={"csrf": "x"}).status_code == 401
+    assert httpx.post(f"{url}/review/comments/approve", data={"csrf": "x", "comment_id": "held-3"}).status_code == 401
     with httpx.Client(base_url=url) as client:
         login = client.post("/review/login", data={"moderator": "Sam", "token": TOKEN})
         assert login.status_code == 303 and "samesite=strict" in login.headers["set-cookie"].lower()
         assert "httponly" in login.headers["set-cookie"].lower()
         client.cookies.set("modrules_review", login.cookies["modrules_review"], path="/")
-        assert client.post("/review/comments/held-3/approve", data={"csrf": "forged"}).status_code == 401
+        assert client.post("/review/comments/approve", data={"csrf": "forged", "comment_id": "held-3"}).status_code == 401
     item = store.get_review("held-3")
     assert item is not None and item.status == "pending"
     page = httpx.get(f"{url}/review")

@@ -310,8 +310,31 @@ def test_two_worker_processes_share_one_sqlite_store(tmp_path: Path) -> None:
         for i in range(24):
             account = httpx.get(f"{url}/v1/accounts/a{i}", headers=AUTH).json()["account"]
             assert len(account["strikes"]) == len(striking)
+        # Whichever worker answers /metrics counts every worker's verdicts.
+        with ThreadPoolExecutor(4) as pool:
+            scrapes = list(pool.map(lambda _: httpx.get(f"{url}/metrics", timeout=30).text, range(8)))
+        for text in scrapes:
+            assert 'modrules_verdicts_total{action="hold"} 24.0' in text, text
     finally:
         process.terminate()
         process.wait(15)
     memory = subprocess.run([*command[:-4], "--workers", "2"], env=env, capture_output=True, timeout=60, check=False)
     assert memory.returncode == 2 and b"shared store" in memory.stderr
+
+
+def test_ids_with_slashes_and_odd_characters_work_in_the_api(live: tuple[httpx.Client, MemoryStore]) -> None:
+    from urllib.parse import quote
+
+    client, store = live
+    author, comment_id = "team/red ü?x=1", "forum/42/reply#7"
+    path = quote(author, safe="")
+    assert client.post(f"/v1/accounts/{path}/block", json={"moderator": "ann"}, headers=AUTH).json()["account"]["status"] == "blocked"
+    assert store.get_account(author).status.value == "blocked"
+    assert client.get(f"/v1/accounts/{path}", headers=AUTH).json()["account"]["author_id"] == author
+    restored = client.post(f"/v1/accounts/{path}/restore", json={"moderator": "bob"}, headers=AUTH)
+    assert restored.status_code == 200 and store.get_account(author).status.value == "active"
+    client.post("/v1/moderate", json={"id": comment_id, "author_id": "slashy", "text": HELD})
+    decided = client.post(f"/v1/review/{quote(comment_id, safe='')}/delete", json={"moderator": "cat"}, headers=AUTH)
+    assert decided.status_code == 200 and decided.json()["comment"]["id"] == comment_id
+    item = store.get_review(comment_id)
+    assert item is not None and item.status == "deleted"

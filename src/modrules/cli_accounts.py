@@ -218,6 +218,22 @@ def restore(
 
 @accounts.command()
 @click.argument("author")
+@by_option
+@reason_option
+@store_option
+@at_option
+def block(author: str, actor: str, reason: str, store_url: str, at: datetime | None) -> None:
+    """Block an author by hand: the first block lasts until a moderator restores it, a
+    second one is permanent (blocking a blocked or deleted account: exit 2)."""
+    with _ledger(store_url, None) as ledger:
+        account = _run(lambda: ledger.block(author, actor, reason, at))
+        final = account.status is AccountStatus.PERMANENTLY_BLOCKED
+        note = "permanently (second block; never restorable)" if final else "until restored"
+        click.echo(f"{author}: blocked by {actor} {note}")
+
+
+@accounts.command()
+@click.argument("author")
 @click.option("--subject", required=True, help="The request's subject.")
 @click.option("--explanation", required=True, help="The user's explanation.")
 @store_option

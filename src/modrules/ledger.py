@@ -5,7 +5,8 @@ per (comment, rule), weighted by the rule's severity and expiring after a while.
 `warn_at` points warns the author; reaching `block_at` blocks the account. When a first
 block ends (its time runs out, judged by comment times, or a moderator restores it) the
 strikes are cleared; reaching `block_at` again is the second block, which is permanent and
-can never be restored. Deleted accounts can be restored within `undelete_within`.
+can never be restored. A moderator may also block by hand (`block`), under the same
+standard. Deleted accounts can be restored within `undelete_within`.
 
 Time is the comment's `created_at` (the wall clock only for a comment without one, and
 for moderator actions not given a time), so replaying a dump gives the same state.
@@ -292,6 +293,41 @@ class Ledger:
         account = self.store.update_account(author_id, change)
         if refused:
             raise RestoreRefused(refused[0])
+        return account
+
+    def block(
+        self, author_id: str, moderator: str, reason: str, at: datetime | None = None
+    ) -> Account:
+        """A moderator blocks an author by hand, under the same standard as a block the
+        strikes caused: the first lasts until a moderator restores it, a second one is
+        permanent and never restorable. Blocking a blocked (or deleted) account raises
+        LedgerError; every block is in the audit log with who and why."""
+        when = utc(at) if at else wall_clock()
+        refused: list[str] = []
+
+        def change(account: Account) -> tuple[Account, list[AuditEvent]]:
+            refused.clear()
+            events = self._lapse(account, when)
+            if account.status is not AccountStatus.ACTIVE:
+                refused.append(f"{author_id} cannot be blocked (status: {account.status.value})")
+                return account, events
+            account.blocks += 1
+            account.blocked_at = when
+            account.blocked_until = None  # until a moderator restores it
+            account.block_reason = f"blocked by {moderator}" + (f": {reason}" if reason else "")
+            final = account.blocks >= 2
+            account.status = (
+                AccountStatus.PERMANENTLY_BLOCKED if final else AccountStatus.BLOCKED
+            )
+            kind = _kind("permanent-block" if final else "block")
+            event = _event(author_id, kind, when, moderator, reason)
+            event.details.update({"blocks": account.blocks, "by": "moderator"})
+            events.append(event)
+            return account, events
+
+        account = self.store.update_account(author_id, change)
+        if refused:
+            raise LedgerError(refused[0])
         return account
 
     def appeal(self, request: AppealRequest, at: datetime | None = None) -> AuditEvent:

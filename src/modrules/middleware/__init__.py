@@ -17,7 +17,7 @@ from modrules.middleware.config import (
     Route,
 )
 from modrules.middleware.core import Decision, Guard, reject_body
-from modrules.middleware.judge import Judge
+from modrules.middleware.judge import Judge, Revision
 
 __all__ = [
     "BodyExtractor",
@@ -32,6 +32,7 @@ __all__ = [
     "Judge",
     "ModerationConfig",
     "RequestInfo",
+    "Revision",
     "Route",
     "reject_body",
 ]

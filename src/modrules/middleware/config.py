@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from modrules.middleware.judge import Revision
 from modrules.model import Thread, Verdict
 from modrules.store.base import Store
 
@@ -245,6 +246,9 @@ class ModerationConfig(BaseModel):
     store: Store | None = None  # blocked accounts, and the review queue for held/flagged comments
     environ_key: str = "modrules.verdict"  # where the verdict goes in environ / scope
     pending_key: str = "modrules.pending"
+    # Called with each earlier comment's revised verdict (a later one completed its flash
+    # mob or flood), e.g. to hide a comment already published; errors are logged.
+    on_revision: Callable[[Revision], None] | None = None
 
     @field_validator("routes", mode="before")
     @classmethod

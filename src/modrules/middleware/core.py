@@ -56,7 +56,7 @@ class Guard:
         self.moderator = moderator
         self.config = config
         self._routes = [(r.pattern(), frozenset(r.methods)) for r in config.routes]
-        self.judge = Judge(moderator, config.store)
+        self.judge = Judge(moderator, config.store, config.on_revision)
 
     def matches(self, method: str, path: str) -> bool:
         method = method.upper()

@@ -21,7 +21,6 @@ from modrules.engine import Moderator
 from modrules.ledger import AppealRequest, Ledger, LedgerError, RestoreRefused
 from modrules.middleware.judge import Judge
 from modrules.model import Verdict
-from modrules.server import accounts
 from modrules.server.auth import check_header
 from modrules.server.limits import Gate
 from modrules.server.metrics import CONTENT_TYPE
@@ -73,6 +72,8 @@ def create_app(
     def token(request: Request) -> None:
         check_header(request, settings.token)
 
+    # Ids are `{…:path}`: percent-encoded, an id may hold `/` (and any other character).
+
     @app.post(
         "/v1/moderate",
         response_model=Verdict | list[Verdict],
@@ -111,23 +112,23 @@ def create_app(
             for r in moderator.rules
         ]
 
-    @app.get("/v1/accounts/{author_id}", response_model=AccountView, responses=_ERRORS, dependencies=[Depends(token)], tags=["accounts"])
+    @app.get("/v1/accounts/{author_id:path}", response_model=AccountView, responses=_ERRORS, dependencies=[Depends(token)], tags=["accounts"])
     def account(author_id: str) -> AccountView:
         """An author's standing: status, strikes, blocks, and the audit history."""
         return _account_view(state.store, author_id)
 
-    @app.post("/v1/accounts/{author_id}/restore", response_model=AccountView, responses=_ERRORS, dependencies=[Depends(token)], tags=["accounts"])
+    @app.post("/v1/accounts/{author_id:path}/restore", response_model=AccountView, responses=_ERRORS, dependencies=[Depends(token)], tags=["accounts"])
     def restore(author_id: str, action: ModeratorAction | None = None) -> AccountView:
         """Lift a first block (who and why are logged). A second block is final: 409."""
         action = action or ModeratorAction()
-        _ledger_call(lambda: accounts.restore(ledger, author_id, action.moderator, action.reason))
+        _ledger_call(lambda: ledger.restore(author_id, action.moderator, action.reason))
         return _account_view(state.store, author_id)
 
-    @app.post("/v1/accounts/{author_id}/block", response_model=AccountView, responses=_ERRORS, dependencies=[Depends(token)], tags=["accounts"])
+    @app.post("/v1/accounts/{author_id:path}/block", response_model=AccountView, responses=_ERRORS, dependencies=[Depends(token)], tags=["accounts"])
     def block(author_id: str, action: ModeratorAction | None = None) -> AccountView:
         """Block an author by hand; a second block is permanent."""
         action = action or ModeratorAction()
-        _ledger_call(lambda: accounts.block(ledger, author_id, action.moderator, action.reason))
+        _ledger_call(lambda: ledger.block(author_id, action.moderator, action.reason))
         return _account_view(state.store, author_id)
 
     @app.post("/v1/appeals", status_code=202, response_model=AuditEvent, responses=_ERRORS, tags=["accounts"])
@@ -144,7 +145,7 @@ def create_app(
         wanted: Any = None if status == "all" else status
         return ReviewView(items=state.store.review_queue(wanted, limit))
 
-    @app.post("/v1/review/{comment_id}/{decision}", response_model=ReviewItem, responses={**_ERRORS, 404: {"model": ErrorBody}}, dependencies=[Depends(token)], tags=["review"])
+    @app.post("/v1/review/{comment_id:path}/{decision}", response_model=ReviewItem, responses={**_ERRORS, 404: {"model": ErrorBody}}, dependencies=[Depends(token)], tags=["review"])
     def decide(comment_id: str, decision: str, action: ModeratorAction | None = None) -> ReviewItem:
         """Approve (publish) or delete a queued comment."""
         return decide_review(state, comment_id, decision, action or ModeratorAction())

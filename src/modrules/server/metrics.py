@@ -1,13 +1,22 @@
-"""Prometheus metrics of one server process (its own registry, so apps never collide)."""
+"""Prometheus metrics of the service (its own registry, so apps never collide).
+
+With `modrules serve --workers N` each worker is a process: `serve` points
+PROMETHEUS_MULTIPROC_DIR at a fresh directory before the workers start, prometheus-client
+then keeps every worker's values in files there, and `/metrics` (whichever worker
+answers) sums them all."""
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from modrules.model import Verdict
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
@@ -33,4 +42,8 @@ class Metrics:
             self.violations.labels(category).inc()
 
     def render(self) -> bytes:
+        if os.environ.get(MULTIPROC_ENV):
+            merged = CollectorRegistry()
+            MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+            return generate_latest(merged)
         return generate_latest(self.registry)

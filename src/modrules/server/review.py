@@ -18,7 +18,6 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from modrules.ledger import Ledger, LedgerError
-from modrules.server import accounts
 from modrules.server.auth import COOKIE, cookie_moderator, csrf_token, same, session_cookie
 from modrules.server.highlight import pieces
 from modrules.server.schemas import ModeratorAction
@@ -72,23 +71,27 @@ def review_router(state: ServiceState, ledger: Ledger) -> APIRouter:
         response.delete_cookie(COOKIE, path="/review")
         return response
 
-    @router.post("/review/comments/{comment_id}/{decision}")
-    async def decide(request: Request, comment_id: str, decision: str) -> Response:
+    # Ids travel in the form body, not the path: an id may hold `/`, `..`, `?` or `#`,
+    # which no path segment carries safely through browsers and routers.
+    @router.post("/review/comments/{decision}")
+    async def decide(request: Request, decision: str) -> Response:
         from modrules.server.app import decide_review
 
         moderator, form = await _signed_in(request, token)
+        comment_id = _form_id(form, "comment_id")
         decide_review(state, comment_id, decision, ModeratorAction(moderator=moderator, reason=form.get("note", "")[:2000]))
         return _back(f"{decision}d comment {comment_id}" if decision == "approve" else f"deleted comment {comment_id}")
 
-    @router.post("/review/authors/{author_id}/{what}")
-    async def author(request: Request, author_id: str, what: str) -> Response:
+    @router.post("/review/authors/{what}")
+    async def author(request: Request, what: str) -> Response:
         moderator, form = await _signed_in(request, token)
+        author_id = _form_id(form, "author_id")
         reason = form.get("reason", "")[:2000]
         try:
             if what == "block":
-                accounts.block(ledger, author_id, moderator, reason)
+                ledger.block(author_id, moderator, reason)
             elif what == "restore":
-                accounts.restore(ledger, author_id, moderator, reason)
+                ledger.restore(author_id, moderator, reason)
             else:
                 raise HTTPException(404, detail=f"no author action {what!r}")
         except LedgerError as exc:
@@ -124,7 +127,6 @@ def _queue(state: ServiceState, moderator: str) -> dict[str, Any]:
         "blocked": blocked,
         "moderator": moderator,
         "csrf": csrf_token(state.settings.token, moderator),
-        "quote": lambda s: quote(s, safe=""),
     }
 
 
@@ -143,6 +145,13 @@ async def _signed_in(request: Request, token: str) -> tuple[str, dict[str, str]]
     if not same(form.get("csrf", ""), csrf_token(token, moderator)):
         raise HTTPException(401, detail="the form's CSRF token is missing or wrong; reload the page")
     return moderator, form
+
+
+def _form_id(form: dict[str, str], field: str) -> str:
+    value = form.get(field, "")
+    if not value:
+        raise HTTPException(422, detail=f"the form has no {field}")
+    return value
 
 
 def _back(message: str) -> Response:

@@ -7,7 +7,11 @@ so the review queue and the accounts are one."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
@@ -17,6 +21,7 @@ from pydantic import BaseModel
 from modrules.engine import Moderator
 from modrules.rules import load_ruleset
 from modrules.server.app import create_app
+from modrules.server.metrics import MULTIPROC_ENV
 from modrules.server.settings import ServerSettings
 from modrules.store import StoreError, open_store
 
@@ -46,6 +51,23 @@ def app_from_env() -> FastAPI:
     return build(ServeOptions.model_validate_json(os.environ[ENV]))
 
 
+@contextmanager
+def _metrics_dir() -> Iterator[None]:
+    """A fresh PROMETHEUS_MULTIPROC_DIR for the workers (they inherit the environment and
+    import prometheus-client anew), so /metrics counts all of them; removed afterwards.
+    A directory the operator set already is used as it is."""
+    if os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    path = tempfile.mkdtemp(prefix="modrules-metrics-")
+    os.environ[MULTIPROC_ENV] = path
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROC_ENV]
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def serve(
     options: ServeOptions, host: str, port: int, token_given: bool, workers: int = 1, log_level: str = "warning"
 ) -> None:
@@ -60,7 +82,8 @@ def serve(
         build(options)  # fail here, once, if the ruleset or the store is broken
         os.environ[ENV] = options.model_dump_json()
         print(f"modrules: {workers} workers on http://{host}:{port} (review page: /review, docs: /docs)", file=sys.stderr, flush=True)
-        uvicorn.run("modrules.server.run:app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        with _metrics_dir():
+            uvicorn.run("modrules.server.run:app_from_env", factory=True, workers=workers, **common)  # type: ignore[arg-type]
         return
     app = build(options)
     print(f"modrules: serving on http://{host}:{port} (review page: /review, docs: /docs)", file=sys.stderr, flush=True)
