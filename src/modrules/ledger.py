@@ -119,6 +119,15 @@ class Ledger:
         if comment.author_id is None:
             return Outcome(Account(author_id=""), AccountAction.NONE, False, None)
         at = utc(comment.created_at) if comment.created_at else wall_clock()
+        if not _strikes_possible(verdict):
+            # Most comments are clean: a read, not a write, unless the account is
+            # restricted (its block may lapse now, or the comment must be rejected).
+            # Unknown authors are not saved, so the store grows with offenders only.
+            account = self.store.get_account(comment.author_id)
+            if account.status is AccountStatus.ACTIVE:
+                action = account.actions.get(comment.id, AccountAction.NONE)
+                reason = None if action is AccountAction.NONE else _describe(account, action)
+                return Outcome(account, action, False, reason)
         result: list[Outcome] = []
 
         def change(account: Account) -> tuple[Account, list[AuditEvent]]:
@@ -403,6 +412,11 @@ class Ledger:
         if refused:
             raise RestoreRefused(refused[0])
         return account
+
+
+def _strikes_possible(verdict: Verdict) -> bool:
+    """Whether any enforced violation of the verdict could add a strike."""
+    return any(not v.shadow and v.action in STRIKING_ACTIONS for v in verdict.violations)
 
 
 def _restriction(account: Account, at: datetime) -> str | None:
