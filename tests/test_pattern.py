@@ -91,28 +91,3 @@ def test_rule_gates_never_skip_a_rule_that_would_fire(default_moderator: Moderat
         for rule, gate in gated:
             if not default_moderator._gate_open(doc, gate):
                 assert rule.condition.evaluate(doc) is None, (rule.id, text)
-
-
-def test_literal_analysis() -> None:
-    from modrules.checkers.literals import required_literals
-
-    assert required_literals(r"\bfree money\b") == {"free money"}
-    assert required_literals(r"colou?r") == {"color", "colour"}
-    assert required_literals(r"(?i)Buy\s+NOW") in ({"buy"}, {"now"})
-    assert required_literals(r"kys|kill\s+yourself") is not None
-    # every alternative must be represented
-    found = required_literals(r"kys|kill\s+yourself")
-    assert found is not None and any("ys" in lit for lit in found) and any("yourself" in lit or "kill" in lit for lit in found)
-    assert required_literals(r"\w+") is None
-    assert required_literals(r"x?") is None
-    assert required_literals(r"(?<!\p{L})caf[eé]") == {"cafe", "café"}
-    assert required_literals(r"\p{Lu}{3}") is None
-    assert required_literals(r"[a-z]{3}") is None  # a wide class says nothing
-
-
-def test_regex_package_only_syntax_gets_no_literals() -> None:
-    from modrules.checkers.literals import required_literals
-
-    assert required_literals(r"(?:colour){e<=1}") is None  # fuzzy matching
-    assert required_literals(r"[[:alpha:]]+ing") is None  # POSIX class
-    assert required_literals(r"\mword\M") is None
