@@ -25,12 +25,17 @@ from modrules.ml import detox
 from modrules.ml.detox import DetoxifySettings, peek_checkpoint, predict_batched
 from modrules.model import Action
 from modrules.rules import RulesetError, load_ruleset
-from modrules.rules.loader import ML_DISABLED
+from modrules.rules.loader import ML_DISABLED, ml_switched_off
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 ML_REASON = "the ML extra (torch, transformers, detoxify) is not installed"
+
+
+def _skip_if_ml_switched_off() -> None:
+    if ml_switched_off():
+        pytest.skip("ML checkers are switched off (MODRULES_NO_ML)")
 
 
 def _rule(rule_id: str, when: str, action: str = "hold", extra: str = "") -> str:
@@ -109,7 +114,9 @@ class TestUnavailable:
         ruleset = load_ruleset(write_ruleset(tmp_path / "r", [_rule("t", "{toxicity: insult}")]))
         reason = ruleset.rule("t").unavailable
         assert reason is not None
-        if detox.extra_installed("torch", "transformers", "detoxify"):
+        if ml_switched_off():
+            assert reason == ML_DISABLED
+        elif detox.extra_installed("torch", "transformers", "detoxify"):
             assert "checkpoint" in reason and "allow_download" in reason
         else:
             assert "pip install" in reason
@@ -118,6 +125,7 @@ class TestUnavailable:
         assert [(s.rule, s.reason) for s in verdict.skipped] == [("t", reason)]
 
     def test_missing_checkpoint_file_is_named(self, tmp_path: Path) -> None:
+        _skip_if_ml_switched_off()
         pytest.importorskip("detoxify", reason=ML_REASON)
         root = write_ruleset(
             tmp_path / "r", [_rule("t", "{toxicity: insult}")], models={"toxicity": {"checkpoint": "nope.ckpt"}}
@@ -223,6 +231,7 @@ def test_models_command_lists_every_backend() -> None:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A tiny detoxify checkpoint whose stored model_type is its local tokenizer directory."""
+    _skip_if_ml_switched_off()
     pytest.importorskip("torch", reason=ML_REASON)
     pytest.importorskip("transformers", reason=ML_REASON)
     pytest.importorskip("detoxify", reason=ML_REASON)
@@ -350,6 +359,7 @@ class TestDetoxify:
 
 class TestProfanityCheck:
     def test_scores_and_batches(self, tmp_path: Path) -> None:
+        _skip_if_ml_switched_off()
         pytest.importorskip("profanity_check", reason="the ML extra (alt-profanity-check) is not installed")
         root = write_ruleset(tmp_path / "r", [_rule("p", "{toxicity: {backend: profanity-check, above: 0.9}}")])
         moderator = Moderator(load_ruleset(root))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,10 +88,16 @@ def default_ruleset_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "default_rules" / "sputnik"
 
 
+def ml_switched_off() -> bool:
+    """Whether `MODRULES_NO_ML` asks this process to run no ML checker."""
+    return os.environ.get("MODRULES_NO_ML", "").strip() not in ("", "0")
+
+
 def load_ruleset(directory: str | Path | None = None, *, disable_ml: bool = False) -> Ruleset:
     """Load and compile a ruleset directory (the default one if None).
 
-    `disable_ml` treats every ML predicate as unavailable (the CLI's `--no-ml`).
+    `disable_ml` treats every ML predicate as unavailable (the CLI's `--no-ml`); so
+    does the environment variable `MODRULES_NO_ML=1`, for every ruleset a process loads.
 
     Raises RulesetError listing every problem found.
     """
@@ -105,7 +112,7 @@ def load_ruleset(directory: str | Path | None = None, *, disable_ml: bool = Fals
         site_aliases=tuple(policy.site.aliases),
         site_language=policy.site.language,
         regex_timeout=policy.limits.regex_timeout_ms / 1000,
-        disable_ml=disable_ml,
+        disable_ml=disable_ml or ml_switched_off(),
         models=_models_section(policy),
     )
     rules: list[Rule] = []
@@ -139,7 +146,7 @@ def load_ruleset(directory: str | Path | None = None, *, disable_ml: bool = Fals
     return Ruleset(root, policy, rules, context, [_display(p, root) for p in files])
 
 
-ML_DISABLED = "ML checkers disabled (--no-ml)"
+ML_DISABLED = "ML checkers disabled (--no-ml or MODRULES_NO_ML=1)"
 
 
 def _models_section(policy: PolicySpec) -> dict[str, Any]:
