@@ -72,7 +72,11 @@ def ruleset_dir(root: Path, window: int) -> Path:
 
 
 def run(
-    comments: list[dict[str, Any]], rules: Path, store_url: str, ledger: bool
+    comments: list[dict[str, Any]],
+    rules: Path,
+    store_url: str,
+    ledger: bool,
+    dump: list[str] | None = None,
 ) -> dict[str, Any]:
     store = open_store(store_url)
     ruleset = load_ruleset(rules, disable_ml=True)
@@ -86,6 +90,8 @@ def run(
     started, cpu = time.perf_counter(), time.process_time()
     for index, verdict in enumerate(moderator.moderate_many(comments)):
         flagged += bool(verdict.violations)
+        if dump is not None:  # for comparing verdicts across versions (slows the run)
+            dump.append(verdict.model_dump_json())
         if index % 1000 == 0:
             most = max(most, len(retro.window))
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -113,13 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ledger", action="store_true", help="also enforce every verdict (strikes)"
     )
+    parser.add_argument(
+        "--verdicts", help="also write every verdict (JSON Lines) here, to compare versions"
+    )
     args = parser.parse_args(argv)
     comments = read(args.corpus, args.limit)
     window = window_seconds(comments, args.window_comments)
     with tempfile.TemporaryDirectory() as tmp:
         rules = ruleset_dir(Path(tmp) / "rules", window)
         url = "memory" if args.store == "memory" else f"sqlite:///{Path(tmp) / 'state.db'}"
-        result = run(comments, rules, url, args.ledger)
+        dump: list[str] | None = [] if args.verdicts else None
+        result = run(comments, rules, url, args.ledger, dump)
+        if args.verdicts and dump is not None:
+            Path(args.verdicts).write_text("".join(line + "\n" for line in dump))
         result["window_seconds"] = window
         if args.store == "sqlite":
             result["db_mb"] = round(

@@ -9,7 +9,7 @@ The ruleset is loaded (and compiled) once and its load time reported. After a wa
 two phases are timed, each on its own Moderator over that ruleset, so stateful checks
 (flash mobs, flooding) start empty and never see a comment twice:
 
-- pipeline: raw JSON line -> orjson -> Comment -> verdict -> orjson line, per comment,
+- pipeline: raw JSON line -> orjson -> Comment -> verdict -> JSON line, per comment,
   which is what `modrules check` does minus file I/O; also per-comment latency.
 - engine: `Moderator.moderate_many` over comments parsed beforehand.
 
@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate_corpus import threads_path_for
 
 from modrules import Comment, Moderator, Thread
+from modrules.dumps import verdict_json
 from modrules.rules import load_ruleset
 
 
@@ -125,7 +126,7 @@ def run_pipeline(mod: Moderator, lines: list[bytes], threads: dict[str, Thread])
         comment = Comment.model_validate(orjson.loads(raw))
         thread = threads.get(comment.thread_id) if comment.thread_id else None
         verdict = mod.moderate(comment, thread)
-        out_bytes += len(orjson.dumps(verdict.model_dump(mode="json")))
+        out_bytes += len(verdict_json(verdict))  # what `modrules check` writes
         latencies.append(clock() - t0)
         actions[verdict.action.value] = actions.get(verdict.action.value, 0) + 1
     seconds = (clock() - start) / 1e9

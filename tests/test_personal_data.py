@@ -387,16 +387,39 @@ def test_extraction_is_shared_between_rules(monkeypatch: pytest.MonkeyPatch) -> 
     calls = 0
     real = module.find_personal_data
 
-    def counting(text: str, region: str = "US") -> list[PersonalDataItem]:
+    def counting(text: str, region: str = "US", depth: int = 6) -> list[PersonalDataItem]:
         nonlocal calls
         calls += 1
-        return real(text, region)
+        return real(text, region, depth)
 
     monkeypatch.setattr(module, "find_personal_data", counting)
     document = doc("bob@example.com, (212) 555-1234")
-    assert predicate(kinds=["email"]).evaluate(document) is not None
+    # The deeper search (phone comes after email in the overlap order) serves both.
     assert predicate(kinds=["phone"]).evaluate(document) is not None
+    assert predicate(kinds=["email"]).evaluate(document) is not None
+    assert predicate(kinds=["email", "card"]).evaluate(document) is not None
     assert calls == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bob@example.com, (212) 555-1234, 4111 1111 1111 1111, 10.0.0.1, 67 High Street",
+        "card 4111-1111-1111-1111 or call +44 20 7946 0958 at 12 Baker Street, London",
+        "IBAN GB82 WEST 1234 5698 7654 32 and 192.168.1.20 and 555-0199",
+        "me at (555) 123-4567 or ::1, 221B Baker Street",
+    ],
+)
+def test_a_shallow_search_finds_what_the_full_one_finds(text: str) -> None:
+    from modrules.checkers.personal_data import PRIORITY, find_personal_data
+
+    full = find_personal_data(text)
+    assert full  # each text holds personal data
+    for depth in range(1, len(PRIORITY) + 1):
+        wanted = set(PRIORITY[:depth])
+        assert [i for i in find_personal_data(text, depth=depth) if i.kind in wanted] == [
+            i for i in full if i.kind in wanted
+        ]
 
 
 # --------------------------------------------------------------------------- hostile text

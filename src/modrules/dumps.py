@@ -96,10 +96,27 @@ def read_comments(sources: list[str]) -> Iterator[Comment | InputError]:
 def verdict_json(verdict: Verdict) -> bytes:
     """One verdict as a JSON line (the contract's fields; `skipped` and `account_reason`
     only when set)."""
+    if not verdict.violations and not verdict.skipped and verdict.account_reason is None:
+        # Most verdicts: plain strings only, so orjson of a dict gives the same bytes
+        # as pydantic (same field order, compact) several times faster.
+        try:
+            return orjson.dumps(_plain(verdict), option=orjson.OPT_APPEND_NEWLINE)
+        except TypeError:  # a string orjson refuses (a lone surrogate): pydantic decides
+            pass
     exclude = set() if verdict.skipped else {"skipped"}
     if verdict.account_reason is None:
         exclude.add("account_reason")
     return verdict.model_dump_json(exclude=exclude or None).encode() + b"\n"
+
+
+def _plain(verdict: Verdict) -> dict[str, object]:
+    return {
+        "comment_id": verdict.comment_id,
+        "action": verdict.action.value,
+        "account_action": verdict.account_action.value,
+        "violations": [],
+        "edited_text": verdict.edited_text,
+    }
 
 
 def error_json(error: InputError) -> bytes:

@@ -19,6 +19,7 @@ horizon: it sees only what is left).
 from __future__ import annotations
 
 import heapq
+import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -28,7 +29,7 @@ import numpy as np
 
 from modrules.checkers.base import Document
 from modrules.fingerprint import NUM_PERM, Fingerprint, band_keys, fingerprint, fingerprints
-from modrules.store.base import RecentComment, Store
+from modrules.store.base import RecentComment, RecentRow, Store
 from modrules.store.memory import MemoryStore
 
 K = TypeVar("K")
@@ -44,9 +45,20 @@ class Entry:
     thread_id: str | None
     at: float
     signature: np.ndarray
-    bands: tuple[int, ...]
+    # LSH band keys packed as uint64s (see `keys`): a tuple of 16 Python ints would
+    # cost five times the memory, and a window keeps every entry.
+    bands: bytes
     incoherence: float
     informative: bool
+
+
+def pack_keys(bands: tuple[int, ...]) -> bytes:
+    return struct.pack(f"<{len(bands)}Q", *bands)
+
+
+def keys(bands: bytes) -> tuple[int, ...]:
+    """The band keys of an entry, as the index's dict keys."""
+    return struct.unpack(f"<{len(bands) // 8}Q", bands)
 
 
 def epoch(at: datetime) -> float:
@@ -79,11 +91,14 @@ class RecentWindow:
         self.signature = np.zeros((capacity, NUM_PERM), dtype=np.uint32)
         self.at = np.zeros(capacity)
         self.thread = np.zeros(capacity, dtype=np.int64)  # process-local hashes of ids
+        self.author = np.zeros(capacity, dtype=np.int64)  # the same, of author ids
+        self.ids = np.empty(capacity, dtype=object)  # comment ids: a mob's, in one call
         self.incoherence = np.zeros(capacity)
         self.informative = np.zeros(capacity, dtype=bool)
-        # Band key → rows, oldest first. Lists, not sets: most buckets hold one row, and
-        # a window of 50,000 comments has 800,000 bucket entries.
-        self._by_band: dict[int, list[int]] = {}
+        # Band key → rows, oldest first: a bare row while a bucket holds one (most do: a
+        # window of 50,000 comments has 800,000 bucket entries), else a list. Lists, not
+        # sets, for their order.
+        self._by_band: dict[int, int | list[int]] = {}
         self._by_author: dict[str, dict[int, None]] = {}
         self._by_thread: dict[tuple[str, str | None], dict[int, None]] = {}
         self._by_time: list[tuple[float, int, int]] = []  # (at, serial, row)
@@ -125,7 +140,7 @@ class RecentWindow:
         if self.store is None or not self._pending:
             return
         items, self._pending = self._pending, []
-        self.store.add_recent([_to_recent(e) for e in items])
+        self.store.add_recent_rows([_to_row(e) for e in items])
         self.store.prune_recent(datetime.fromtimestamp(self.clock - self.horizon, UTC))
 
     # --- queries -----------------------------------------------------------------
@@ -133,21 +148,28 @@ class RecentWindow:
         """Rows sharing an LSH band with `entry`, within `window` seconds of it (in its
         thread, if asked); its own row excluded."""
         self._warm_up(entry.at)
-        buckets = [b for b in map(self._by_band.get, entry.bands) if b]
+        buckets = [b for b in map(self._by_band.get, keys(entry.bands)) if b is not None]
         if not buckets:
             return np.zeros(0, dtype=np.intp)
         cap = self.max_candidates
         # A huge bucket (a mob of thousands): its latest entries are enough, and once
         # twice `cap` rows are gathered the other bands would mostly repeat them.
-        taken: list[list[int]] = []
+        taken: list[list[int] | tuple[int]] = []
         total = 0
         for bucket in buckets:
-            taken.append(bucket if len(bucket) <= cap else bucket[-cap:])
-            total += len(taken[-1])
+            if isinstance(bucket, int):
+                taken.append((bucket,))
+                total += 1
+            else:
+                taken.append(bucket if len(bucket) <= cap else bucket[-cap:])
+                total += len(taken[-1])
             if total >= 2 * cap:
                 break
         found = np.fromiter(chain.from_iterable(taken), dtype=np.intp, count=total)
-        rows = self._within(np.unique(found), entry, window, thread_only)
+        found.sort()  # np.unique by hand: its wrapper costs more than the work here
+        if total > 1:
+            found = found[np.concatenate(([True], found[1:] != found[:-1]))]
+        rows = self._within(found, entry, window, thread_only)
         if len(rows) > cap:  # the ones nearest in time
             rows = rows[np.argsort(np.abs(self.at[rows] - entry.at), kind="stable")[:cap]]
         return rows
@@ -167,8 +189,16 @@ class RecentWindow:
 
     def similarity(self, entry: Entry, rows: Rows) -> np.ndarray:
         """Estimated Jaccard similarity of `entry` to each row."""
-        same: np.ndarray = np.count_nonzero(self.signature[rows] == entry.signature, axis=1)
+        same: np.ndarray = (self.signature[rows] == entry.signature).sum(axis=1)
         return same / NUM_PERM
+
+    def comment_ids(self, rows: Rows) -> list[str]:
+        found: list[str] = self.ids[rows].tolist()
+        return found
+
+    def author_count(self, entry: Entry, rows: Rows) -> int:
+        """Distinct authors of `entry` and the rows (by process-local hash)."""
+        return len({hash(entry.author_id), *self.author[rows].tolist()})
 
     def entries(self, rows: Rows) -> list[Entry]:
         found = [self._entries[row] for row in rows.tolist()]
@@ -203,13 +233,17 @@ class RecentWindow:
         self.signature[row] = entry.signature
         self.at[row] = entry.at
         self.thread[row] = hash(entry.thread_id)
+        self.author[row] = hash(entry.author_id)
+        self.ids[row] = entry.comment_id
         self.incoherence[row] = entry.incoherence
         self.informative[row] = entry.informative
         by_band = self._by_band
-        for band in entry.bands:
+        for band in keys(entry.bands):
             bucket = by_band.get(band)
             if bucket is None:
-                by_band[band] = [row]
+                by_band[band] = row
+            elif isinstance(bucket, int):
+                by_band[band] = [bucket, row]
             else:
                 bucket.append(row)
         self._by_author.setdefault(entry.author_id, {})[row] = None
@@ -226,6 +260,8 @@ class RecentWindow:
             self.signature = _resized(self.signature, size)
             self.at = _resized(self.at, size)
             self.thread = _resized(self.thread, size)
+            self.author = _resized(self.author, size)
+            self.ids = _resized(self.ids, size)
             self.incoherence = _resized(self.incoherence, size)
             self.informative = _resized(self.informative, size)
             self._serials = _resized(self._serials, size)
@@ -247,15 +283,19 @@ class RecentWindow:
         entry = self._entries[row]
         assert entry is not None
         self._entries[row] = None
+        self.ids[row] = None
         self._free.append(row)
         by_band = self._by_band
-        for band in entry.bands:
+        for band in keys(entry.bands):
             bucket = by_band.get(band)
-            if bucket is not None:
+            if bucket is None:
+                continue
+            if isinstance(bucket, int):
+                del by_band[band]
+            else:
+                bucket.remove(row)
                 if len(bucket) == 1:
-                    del by_band[band]
-                else:
-                    bucket.remove(row)
+                    by_band[band] = bucket[0]
         _drop(self._by_author, entry.author_id, row)
         _drop(self._by_thread, (entry.author_id, entry.thread_id), row)
 
@@ -314,24 +354,25 @@ def _entry(doc: Document, fp: Fingerprint) -> Entry:
         thread_id=comment.thread_id,
         at=epoch(comment.created_at),
         signature=fp.signature,
-        bands=fp.bands,
+        bands=pack_keys(fp.bands),
         incoherence=fp.incoherence,
         informative=fp.informative,
     )
 
 
-def _to_recent(entry: Entry) -> RecentComment:
+def _to_row(entry: Entry) -> RecentRow:
     # One band key per informative comment goes to the store: it marks the comment
     # informative and lets another process find exact copies, while the write stays
     # one row (or two) per comment; the window rebuilds every band from the signature.
-    return RecentComment.model_construct(
-        comment_id=entry.comment_id,
-        author_id=entry.author_id,
-        thread_id=entry.thread_id,
-        at=datetime.fromtimestamp(entry.at, UTC),
-        bands=(format(entry.bands[0], "x"),) if entry.bands else (),
-        signature=tuple(entry.signature.tolist()),
-        incoherence=entry.incoherence,
+    # A plain tuple, not a RecentComment: a model each costs more than the write.
+    return (
+        entry.comment_id,
+        entry.author_id,
+        entry.thread_id,
+        datetime.fromtimestamp(entry.at, UTC),
+        (format(keys(entry.bands)[0], "x"),) if entry.bands else (),
+        tuple(entry.signature.tolist()),
+        entry.incoherence,
     )
 
 
@@ -347,7 +388,7 @@ def _from_recent(item: RecentComment) -> Entry:
         thread_id=item.thread_id,
         at=epoch(item.at),
         signature=signature,
-        bands=band_keys(signature[None, :])[0] if informative else (),
+        bands=pack_keys(band_keys(signature[None, :])[0]) if informative else b"",
         incoherence=item.incoherence,
         informative=informative,
     )

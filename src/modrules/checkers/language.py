@@ -371,6 +371,10 @@ def transliterated_russian(words: list[str]) -> float:
 # --- the predicate ------------------------------------------------------------------------
 
 
+_CACHE_CHARS = 120  # texts up to this long have their analysis remembered
+_CACHE_SIZE = 4096  # how many (then the memory starts over: bounded, never stale)
+
+
 @dataclass(frozen=True, slots=True)
 class Analysis:
     segments: list[Segment]
@@ -388,6 +392,7 @@ class LanguageAnalyzer:
         self.english_gate = "en" in allowed
         self.site_scripts = site_scripts
         self._classifier: Any = None
+        self._cache: dict[tuple[str, int, bool], Analysis] = {}
 
     def classifier(self) -> Any:
         if self._classifier is None:
@@ -411,6 +416,19 @@ class LanguageAnalyzer:
         text = text[:_MAX_CHARS]
         if self.fast_english(text):
             return Analysis([])
+        if len(text) > _CACHE_CHARS:
+            return self._analyze(text, segment_letters, transliterated)
+        # Short replies recur ("Fair enough.", "Merci !") and are the ones the English
+        # gate cannot settle: remember them (the analysis depends on the text alone).
+        key = (text, segment_letters, transliterated)
+        cached = self._cache.get(key)
+        if cached is None:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            cached = self._cache[key] = self._analyze(text, segment_letters, transliterated)
+        return cached
+
+    def _analyze(self, text: str, segment_letters: int, transliterated: bool) -> Analysis:
         words = _words(text)
         return Analysis([self._identify(run, transliterated) for run in _segments(words, segment_letters)])
 

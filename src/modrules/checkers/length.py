@@ -42,6 +42,10 @@ class Length(Predicate):
         self.words = config.unit == "words"
 
     def evaluate(self, doc: Document) -> Hit | None:
+        # n words take at least 2n - 1 characters (one separator between two words):
+        # a text too short to reach `min` words is rejected without counting them.
+        if self.words and (len(doc.text) + 1) // 2 < self.low:
+            return None
         size = doc.views.word_count if self.words else len(doc.text)
         if size < self.low or (self.high is not None and size > self.high):
             return None

@@ -36,6 +36,7 @@ from modrules.checkers.base import (
     Span,
     register,
 )
+from modrules.checkers.pattern import PatternBank
 
 # --------------------------------------------------------------------------- TLDs
 
@@ -150,6 +151,16 @@ _DOT_REACH, _DOT_WINDOW = 72, 80
 _SCHEME_REACH, _SCHEME_WINDOW = 12, 340
 # Invisible format characters (zero-width, bidi, soft hyphen) used to break up URLs.
 _FORMAT_RE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+# The prefilter's form of "a URL may be here" (RE2, on the raw text): a superset of
+# everything `_windows` anchors on, so a comment it misses has no URL and no links rule
+# can hold. RE2's \s, \b and case folding are narrower than Python's, hence the spelt-out
+# classes (`[^\s_<dots>]` covers every word character; ı and İ fold to i in Python's re).
+_D = ".\\x{3002}\\x{ff0e}\\x{ff61}"
+_URL_CUE_RE2 = (
+    rf"[^\s_{_D}][{_D}][^\s_{_D}]|[{_D}] ?[\])}}]|[{_D}] {{0,3}}(?i:com|net|org|ru|[iıİ]nfo|b[iıİ]z)"
+    r"|//|(?i:dot)|[\x{00ad}\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2060}-\x{2064}\x{feff}]"
+)
 
 _CIDR_RE = re.compile(r"/\d{1,2}")  # 10.0.0.0/8 is a network, not a link
 _TRAILING_PUNCT = ".,;:!?'\"*\u2026"
@@ -791,6 +802,12 @@ class Links(Predicate):
         names = [*DEFAULT_BRANDS, *config.brands, ctx.site_name, *ctx.site_aliases]
         self._brands = brand_tokens(names)
         self._lookalikes: dict[str, str | None] = {}
+        bank: PatternBank = ctx.shared("pattern-bank", PatternBank)
+        self._cue = bank.add_re2("raw", _URL_CUE_RE2)
+
+    def triggers(self) -> frozenset[tuple[str, int]] | None:
+        # min_count >= 1: without a URL cue there is no URL, so the predicate cannot hold.
+        return None if self._cue is None else frozenset({("raw", self._cue)})
 
     def evaluate(self, doc: Document) -> Hit | None:
         urls = document_urls(doc)

@@ -485,29 +485,38 @@ class _Taken:
         return True
 
 
-def find_personal_data(text: str, region: str = "US") -> list[PersonalDataItem]:
+PRIORITY: tuple[Kind, ...] = ("email", "iban", "card", "ip", "phone", "address")
+"""Which kind wins an overlap, first to last."""
+
+
+def find_personal_data(
+    text: str, region: str = "US", depth: int = len(PRIORITY)
+) -> list[PersonalDataItem]:
     """Every item of personal data in `text`, in text order, without overlaps.
 
     `region` is the ISO country whose national phone format is assumed for numbers
     written without a country code. Where two finds overlap the more specific kind
     wins (email > iban > card > ip > phone > address), so a card is never also a phone.
+    Only the first `depth` kinds of that order are looked for: a kind's items depend
+    on the kinds before it alone, so they are the same as in a full search.
     """
     digits = _count_digits(text)
     # Cheap gates: most comments have no "@" and few digits, so most extractors never run.
     found: list[tuple[Kind, Iterable[tuple[int, int]]]] = []
     if _has_email_cue(text):
         found.append(("email", _find_emails(text)))
-    if digits >= 8:
+    if digits >= 8 and depth > 1:
         found.append(("iban", _find_ibans(text)))
-    runs = _number_runs(text) if digits >= 4 else []
+    runs = _number_runs(text) if digits >= 4 and depth > 2 else []
     if runs:
         found.append(("card", _find_cards(text, runs)))
-        found.append(("ip", _find_ips(text, runs)))
-    if "::" in text or text.count(":") >= 7:
+        if depth > 3:
+            found.append(("ip", _find_ips(text, runs)))
+    if depth > 3 and ("::" in text or text.count(":") >= 7):
         found.append(("ip", _find_ipv6(text)))
-    if runs:
+    if runs and depth > 4:
         found.append(("phone", _find_phones(text, region, runs)))
-    if digits:
+    if digits and depth > 5:
         found.append(("address", _find_addresses(text)))
     taken = _Taken()
     items: list[PersonalDataItem] = []
@@ -519,9 +528,17 @@ def find_personal_data(text: str, region: str = "US") -> list[PersonalDataItem]:
     return items
 
 
-def personal_data_signal(doc: Document, region: str = "US") -> list[PersonalDataItem]:
-    """The per-comment shared extraction (one per phone region), for any predicate."""
-    return doc.signal(f"personal_data:{region}", lambda d: find_personal_data(d.text, region))
+def personal_data_signal(
+    doc: Document, region: str = "US", depth: int = len(PRIORITY)
+) -> list[PersonalDataItem]:
+    """The per-comment shared extraction (one per phone region), for any predicate; it
+    holds at least the first `depth` kinds of PRIORITY (more if a deeper search ran)."""
+    key = f"personal_data:{region}"
+    known: tuple[int, list[PersonalDataItem]] | None = doc._signals.get(key)
+    if known is None or known[0] < depth:
+        known = (depth, find_personal_data(doc.text, region, depth))
+        doc.set_signal(key, known)
+    return known[1]
 
 
 # --------------------------------------------------------------------------- predicate
@@ -575,9 +592,12 @@ class PersonalData(Predicate):
         super().__init__(config, ctx)
         self.config: PersonalDataConfig = config
         self._kinds = frozenset(config.kinds)
+        # How far down the overlap order the search must go for these kinds.
+        self._depth = 1 + max(PRIORITY.index(k) for k in self._kinds)
 
     def evaluate(self, doc: Document) -> Hit | None:
-        items = [i for i in personal_data_signal(doc, self.config.region) if i.kind in self._kinds]
+        found = personal_data_signal(doc, self.config.region, self._depth)
+        items = [i for i in found if i.kind in self._kinds]
         if len(items) < self.config.min_count:
             return None
         named = {i.kind for i in items}

@@ -76,7 +76,7 @@ class Rate(Predicate):
             return None
         mean = float(scores.mean())
         noisy = int(np.count_nonzero(scores >= 0.5))
-        related(doc).update(e.comment_id for e in window.entries(rows))
+        related(doc).update(window.comment_ids(rows))
         where = "in this thread" if config.per_thread else "on the site"
         detail = (
             f"{len(scores)} comments {where} within {describe(config.window)},"

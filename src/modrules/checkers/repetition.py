@@ -69,13 +69,14 @@ class Repetition(Predicate):
         thread_only = config.scope == "thread"
         if config.same_author:
             rows = window.by_author(entry, config.window, thread_only)
-        else:
+            rows = rows[window.informative[rows]]
+        else:  # only informative comments have band keys: all these are
             rows = window.near(entry, config.window, thread_only)
-        rows = rows[window.informative[rows]]
         scores = window.similarity(entry, rows)
         close = scores >= config.similarity
-        copies = window.entries(rows[close])
+        chosen = rows[close]
         if config.same_author:
+            copies = window.entries(chosen)
             threads = {entry.thread_id, *(e.thread_id for e in copies)}
             if len(copies) + 1 < config.min_repeats or len(threads) < config.min_threads:
                 return None
@@ -84,13 +85,14 @@ class Repetition(Predicate):
                 f" within {describe(config.window)}"
             )
         else:
-            authors = {entry.author_id, *(e.author_id for e in copies)}
-            if len(authors) < config.min_authors:
+            # Array lookups, not Entry objects: a big mob names hundreds of copies.
+            authors = window.author_count(entry, chosen)
+            if authors < config.min_authors:
                 return None
             detail = (
-                f"{len(copies) + 1} near-identical comments from {len(authors)} accounts"
+                f"{len(chosen) + 1} near-identical comments from {authors} accounts"
                 f" within {describe(config.window)}"
             )
-        related(doc).update(e.comment_id for e in copies)
+        related(doc).update(window.comment_ids(chosen))
         best = float(scores[close].max())
         return Hit(spans=[Span(0, len(doc.text))], score=round(best, 4), detail=detail)

@@ -476,11 +476,13 @@ class Relevance(Predicate):
 
     name = "relevance"
     Config = RelevanceConfig
-    extra = "ml"
+    # No `extra`: without the model (or with `--no-ml`) `method: auto` falls back to word
+    # overlap, and only `method: embedding` reports itself unavailable.
+    extra = None
 
     def __init__(self, config: Any, ctx: CompileContext) -> None:
         super().__init__(config, ctx)
-        reason = ml_unavailable_reason()
+        reason = "ML checkers disabled (--no-ml or MODRULES_NO_ML=1)" if ctx.disable_ml else ml_unavailable_reason()
         self.semantic = config.method == "embedding" or (config.method == "auto" and reason is None)
         if config.method == "embedding" and reason is not None:
             self._reason: str | None = reason

@@ -34,9 +34,11 @@ class Sentences(Predicate):
         # Words are separated by spaces, so fewer spaces than words means too short.
         if doc.text.count(" ") + doc.text.count("\n") + 1 < self.min_words:
             return None
-        words = doc.views.words
-        if len(words) < self.min_words:
+        # The word count (cheaper than the spans) bounds every sentence's length.
+        count = doc.views.word_count
+        if count < self.min_words or count <= self.max_sentence_words:
             return None
+        words = doc.views.words
         longest: tuple[int, int, int] | None = None  # (word count, start, end)
         w = 0
         for start, end in doc.views.sentences:

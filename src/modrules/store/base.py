@@ -156,6 +156,9 @@ class RecentComment(BaseModel):
     incoherence: float = 0.0
 
 
+RecentRow = tuple[str, str | None, str | None, datetime, tuple[str, ...], tuple[int, ...], float]
+"""A RecentComment's fields in order (comment_id … incoherence), for `add_recent_rows`."""
+
 AccountChange = Callable[[Account], tuple[Account, list[AuditEvent]]]
 """A pure function of the current account: the new account and the events to log."""
 
@@ -209,6 +212,22 @@ class Store(ABC):
     def add_recent(self, items: Iterable[RecentComment]) -> None:
         """Remember comments for the window (a batch, in one transaction); an entry with
         a comment id already remembered replaces it (a replayed dump adds nothing)."""
+
+    def add_recent_rows(self, rows: Iterable[RecentRow]) -> None:
+        """`add_recent` of plain tuples, as the window writes its batches: a store may
+        write them without building a model for each (by default it builds them)."""
+        self.add_recent(
+            RecentComment.model_construct(
+                comment_id=r[0],
+                author_id=r[1],
+                thread_id=r[2],
+                at=r[3],
+                bands=r[4],
+                signature=r[5],
+                incoherence=r[6],
+            )
+            for r in rows
+        )
 
     @abstractmethod
     def recent_by_bands(self, bands: Iterable[str], since: datetime) -> list[RecentComment]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import struct
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,6 +27,7 @@ from modrules.store.base import (
     AccountStatus,
     AuditEvent,
     RecentComment,
+    RecentRow,
     ReviewItem,
     ReviewStatus,
     Store,
@@ -70,7 +73,7 @@ CREATE TABLE IF NOT EXISTS recent (
     thread_id TEXT,
     at_us INTEGER NOT NULL,
     bands TEXT NOT NULL,
-    signature TEXT NOT NULL,
+    signature BLOB NOT NULL,  -- little-endian uint32s, or JSON text
     incoherence REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS recent_author ON recent (author_id, thread_id, at_us);
@@ -82,6 +85,21 @@ CREATE TABLE IF NOT EXISTS recent_bands (
     PRIMARY KEY (band, comment_id)
 ) WITHOUT ROWID;
 """
+
+
+def _pack(signature: tuple[int, ...]) -> bytes | str:
+    # A blob of little-endian uint32s (what MinHash signatures are): a quarter of the
+    # JSON text, and no encoder. Other integers, which the interface allows, stay JSON.
+    try:
+        return struct.pack(f"<{len(signature)}I", *signature)
+    except struct.error:
+        return json.dumps(signature)
+
+
+def _unpack(value: bytes | str) -> tuple[int, ...]:
+    if isinstance(value, str):  # written as JSON text by an earlier version
+        return tuple(json.loads(value))
+    return struct.unpack(f"<{len(value) // 4}I", value)
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -100,13 +118,25 @@ class SQLiteStore(Store):
             )
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             if self.path != ":memory:":
-                self._db.execute("PRAGMA journal_mode = WAL")
+                self._enable_wal()
             # NORMAL is durable across application crashes under WAL; only power loss
             # may drop the last transactions.
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._create_schema()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite store {self.path!r}: {exc}") from exc
+
+    def _enable_wal(self) -> None:
+        # Switching a new file to WAL takes an exclusive lock and does not wait on the busy
+        # handler: processes opening one new file at once retry instead of failing.
+        for attempt in range(100):
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.02 + 0.01 * attempt)
 
     def _create_schema(self) -> None:
         # One script in one transaction: processes opening a new file at once agree.
@@ -257,27 +287,33 @@ class SQLiteStore(Store):
 
     # --- the recent-comment window ---------------------------------------------------
     def add_recent(self, items: Iterable[RecentComment]) -> None:
-        batch = {item.comment_id: item for item in items}  # the last of a repeated id wins
+        self.add_recent_rows(
+            (i.comment_id, i.author_id, i.thread_id, i.at, i.bands, i.signature, i.incoherence)
+            for i in items
+        )
+
+    def add_recent_rows(self, items: Iterable[RecentRow]) -> None:
+        batch = {item[0]: item for item in items}  # the last of a repeated id wins
         if not batch:
             return
         with self._tx() as db:
             self._forget(db, list(batch))
             rows = []
             band_rows: list[tuple[str, str, int]] = []
-            for item in batch.values():
-                at = to_us(item.at)
+            for comment_id, author_id, thread_id, when, bands, signature, score in batch.values():
+                at = to_us(when)
                 rows.append(
                     (
-                        item.comment_id,
-                        item.author_id,
-                        item.thread_id,
+                        comment_id,
+                        author_id,
+                        thread_id,
                         at,
-                        json.dumps(item.bands),
-                        json.dumps(item.signature),
-                        item.incoherence,
+                        json.dumps(bands),
+                        _pack(signature),
+                        score,
                     )
                 )
-                band_rows.extend((band, item.comment_id, at) for band in set(item.bands))
+                band_rows.extend((band, comment_id, at) for band in set(bands))
             db.executemany("INSERT INTO recent VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             db.executemany("INSERT INTO recent_bands VALUES (?, ?, ?)", band_rows)
 
@@ -319,15 +355,16 @@ class SQLiteStore(Store):
         return [self._recent(r) for r in rows]
 
     def prune_recent(self, before: datetime) -> int:
+        # One statement a table, inside SQLite: the band rows found by key from each old
+        # comment's band list (a primary-key lookup each, whatever the window's size).
+        before_us = to_us(before)
         with self._tx() as db:
-            ids = [
-                r[0]
-                for r in db.execute(
-                    "SELECT comment_id FROM recent WHERE at_us < ?", (to_us(before),)
-                )
-            ]
-            self._forget(db, ids)
-            return len(ids)
+            db.execute(
+                "DELETE FROM recent_bands WHERE (band, comment_id) IN (SELECT j.value, "
+                "r.comment_id FROM recent r, json_each(r.bands) j WHERE r.at_us < ?)",
+                (before_us,),
+            )
+            return db.execute("DELETE FROM recent WHERE at_us < ?", (before_us,)).rowcount
 
     @staticmethod
     def _forget(db: sqlite3.Connection, ids: Sequence[str]) -> None:
@@ -355,6 +392,6 @@ class SQLiteStore(Store):
             thread_id=row[2],
             at=from_us(row[3]),
             bands=tuple(json.loads(row[4])),
-            signature=tuple(json.loads(row[5])),
+            signature=_unpack(row[5]),
             incoherence=row[6],
         )
