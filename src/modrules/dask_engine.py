@@ -118,8 +118,9 @@ def judge_records(
             else:
                 yield record
 
-    for verdict in moderator.moderate_many(valid(), threads=_thread_map(threads_file)):
-        yield JudgedLine.of(verdict)
+    with moderator:  # each partition's store connection is closed when it is done
+        for verdict in moderator.moderate_many(valid(), threads=_thread_map(threads_file)):
+            yield JudgedLine.of(verdict)
 
 
 def _read_shard(path: str, parts: int, by: str) -> tuple[list[list[RawLine]], list[InputError]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import regex
 
@@ -137,6 +137,18 @@ class Moderator:
         """Write the recent-comment window's pending entries to the store."""
         if self._retro is not None:
             self._retro.flush()
+
+    def close(self) -> None:
+        """Flush the window and close the store (its connections and files)."""
+        self.flush()
+        if self.store is not None:
+            self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def set_prefilter(self, enabled: bool) -> None:
         """Switch the prefilter and the rule gates on or off (off: every rule and

@@ -89,7 +89,8 @@ def _worker_main(
             return
         _one_thread_each()  # torch may have been imported by the build
         threads, _ = read_threads(threads_file)  # the reader reports its errors
-        _Worker(wid, moderator, threads, inbox, outbox).run()
+        with moderator:  # flushes the window and closes the store at the end
+            _Worker(wid, moderator, threads, inbox, outbox).run()
         outbox.put(("done", wid))
     except BaseException:  # noqa: BLE001 - everything goes back to the reader, which raises
         outbox.put(("failed", wid, traceback.format_exc(), None))

@@ -270,7 +270,12 @@ def judge_lines(
             else:
                 yield record
 
-    return (JudgedLine.of(v) for v in moderator.moderate_many(valid(), threads=threads))
+    def judged() -> Iterator[JudgedLine]:
+        with moderator:  # the store is flushed and closed when the stream ends
+            for verdict in moderator.moderate_many(valid(), threads=threads):
+                yield JudgedLine.of(verdict)
+
+    return judged()
 
 
 class _LazyFile:
