@@ -324,9 +324,12 @@ def _line_of(node: yaml.Node, path: tuple[Any, ...]) -> int:
                 if key_node.value == str(part):
                     child = value_node
                     break
-        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(current.value):
-                child = current.value[part]
+        elif (
+            isinstance(current, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(current.value)
+        ):
+            child = current.value[part]
         if child is None:
             break
         current = child
