@@ -23,11 +23,11 @@ import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
-from modrules.checkers.base import Document
+from modrules.checkers.base import CompileContext, Document, Predicate
 from modrules.fingerprint import NUM_PERM, Fingerprint, band_keys, fingerprint, fingerprints
 from modrules.store.base import RecentComment, RecentRow, Store
 from modrules.store.memory import MemoryStore
@@ -392,3 +392,27 @@ def _from_recent(item: RecentComment) -> Entry:
         incoherence=item.incoherence,
         informative=informative,
     )
+
+
+class WindowPredicate(Predicate):
+    """A predicate over the recent-comment window (`repetition`, `rate`): all of them share
+    one WindowPreparer, and look back over their config's `window` (seconds)."""
+
+    def __init__(self, config: Any, ctx: CompileContext) -> None:
+        super().__init__(config, ctx)
+        self._preparer = ctx.shared("window-preparer", WindowPreparer)
+
+    def batch_preparer(self) -> WindowPreparer:
+        return self._preparer
+
+    def lookback(self) -> float:
+        return float(self.config.window)
+
+    @staticmethod
+    def window_entry(doc: Document) -> tuple[RecentWindow, Entry] | None:
+        """The window and this comment's entry in it (None: no window, or no author/time)."""
+        window: RecentWindow | None = doc.state
+        if window is None:
+            return None
+        entry = window.entry(doc)
+        return None if entry is None else (window, entry)

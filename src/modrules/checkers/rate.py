@@ -20,14 +20,13 @@ from modrules.checkers.base import (
     CompileContext,
     Document,
     Hit,
-    Predicate,
     PredicateConfig,
     Span,
     register,
 )
 from modrules.duration import Seconds, describe
 from modrules.fingerprint import NUM_PERM
-from modrules.window import Entry, RecentWindow, WindowPreparer, related
+from modrules.window import Entry, RecentWindow, WindowPredicate, related
 
 MAX_MEMBERS = 30  # the comments of a burst nearest in time are enough to judge it
 
@@ -41,28 +40,19 @@ class RateConfig(PredicateConfig):
 
 
 @register
-class Rate(Predicate):
+class Rate(WindowPredicate):
     name = "rate"
     Config = RateConfig
 
     def __init__(self, config: Any, ctx: CompileContext) -> None:
         super().__init__(config, ctx)
-        self._preparer = ctx.shared("window-preparer", WindowPreparer)
         self.config: RateConfig = config
 
-    def batch_preparer(self) -> WindowPreparer:
-        return self._preparer
-
-    def lookback(self) -> float:
-        return self.config.window
-
     def evaluate(self, doc: Document) -> Hit | None:
-        window: RecentWindow | None = doc.state
-        if window is None:
+        found = self.window_entry(doc)
+        if found is None:
             return None
-        entry = window.entry(doc)
-        if entry is None:
-            return None
+        window, entry = found
         config = self.config
         rows = window.by_author(entry, config.window, config.per_thread)
         if len(rows) + 1 < config.min_comments:

@@ -23,13 +23,12 @@ from modrules.checkers.base import (
     CompileContext,
     Document,
     Hit,
-    Predicate,
     PredicateConfig,
     Span,
     register,
 )
 from modrules.duration import Seconds, describe
-from modrules.window import RecentWindow, WindowPreparer, related
+from modrules.window import WindowPredicate, related
 
 
 class RepetitionConfig(PredicateConfig):
@@ -43,27 +42,20 @@ class RepetitionConfig(PredicateConfig):
 
 
 @register
-class Repetition(Predicate):
+class Repetition(WindowPredicate):
     name = "repetition"
     Config = RepetitionConfig
 
     def __init__(self, config: Any, ctx: CompileContext) -> None:
         super().__init__(config, ctx)
-        self._preparer = ctx.shared("window-preparer", WindowPreparer)
         self.config: RepetitionConfig = config
 
-    def batch_preparer(self) -> WindowPreparer:
-        return self._preparer
-
-    def lookback(self) -> float:
-        return self.config.window
-
     def evaluate(self, doc: Document) -> Hit | None:
-        window: RecentWindow | None = doc.state
-        if window is None:
+        found = self.window_entry(doc)
+        if found is None:
             return None
-        entry = window.entry(doc)
-        if entry is None or not entry.informative:
+        window, entry = found
+        if not entry.informative:
             return None
         config = self.config
         thread_only = config.scope == "thread"
