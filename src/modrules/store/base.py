@@ -263,16 +263,22 @@ def apply_change(
 ) -> tuple[Account, list[AuditEvent]] | None:
     """Run `change` on `current` for an implementation of `update_account`: the account to
     save (version bumped) and its events, or None when nothing changed (nothing to write)."""
-    new, events = change(current.model_copy(deep=True))
+    new, events = change(copy_account(current))
     if new.author_id != current.author_id:
         raise StoreError(
             f"an account change may not rename {current.author_id!r} to {new.author_id!r}"
         )
-    if not events and new.model_dump(exclude={"version"}) == current.model_dump(
-        exclude={"version"}
-    ):
+    if not events and {**new.__dict__, "version": 0} == {**current.__dict__, "version": 0}:
         return None
     return new.model_copy(update={"version": current.version + 1}), events
+
+
+def copy_account(account: Account) -> Account:
+    """An independent copy of an account. Strikes are frozen, so the copy shares them and
+    only its containers are new: a deep copy grew with the author's whole history."""
+    return account.model_copy(
+        update={"strikes": list(account.strikes), "actions": dict(account.actions)}
+    )
 
 
 def review_event(item: ReviewItem) -> AuditEvent | None:

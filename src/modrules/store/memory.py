@@ -20,6 +20,7 @@ from modrules.store.base import (
     ReviewStatus,
     Store,
     apply_change,
+    copy_account,
     decided,
     review_event,
     utc,
@@ -43,24 +44,24 @@ class MemoryStore(Store):
     def get_account(self, author_id: str) -> Account:
         with self._lock:
             account = self._accounts.get(author_id)
-            return account.model_copy(deep=True) if account else Account(author_id=author_id)
+            return copy_account(account) if account else Account(author_id=author_id)
 
     def update_account(self, author_id: str, change: AccountChange) -> Account:
         with self._lock:
             current = self._accounts.get(author_id) or Account(author_id=author_id)
             result = apply_change(current, change)
             if result is None:
-                return current.model_copy(deep=True)
+                return copy_account(current)
             new, events = result
             self._accounts[author_id] = new
             for event in events:
                 self._log(event)
-            return new.model_copy(deep=True)
+            return copy_account(new)
 
     def accounts(self, status: AccountStatus | None = None) -> list[Account]:
         with self._lock:
             found = [a for a in self._accounts.values() if status is None or a.status == status]
-            return [a.model_copy(deep=True) for a in sorted(found, key=lambda a: a.author_id)]
+            return [copy_account(a) for a in sorted(found, key=lambda a: a.author_id)]
 
     def audit_log(self, author_id: str | None = None, limit: int | None = None) -> list[AuditEvent]:
         with self._lock:
