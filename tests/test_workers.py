@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from modrules.model import InputError
-from modrules.parallel import partition
 from modrules.runner import CheckOptions, ModeratorSpec, run_check
 from tests.conftest import FIXTURES, REPO
 
@@ -25,17 +24,10 @@ def run(args: list[str], stdin: bytes | None = None) -> subprocess.CompletedProc
 
 
 @pytest.fixture(scope="module")
-def owned_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default ruleset without the rules whose verdicts depend on comments another
-    worker judges: a flash mob of *different* authors, and flooding (its revised verdicts
-    reach the ledger when other authors' comments move stream time on, so the warning can
-    land on another comment of the same burst). Every other verdict — the account ledger
-    included — must be exactly the single-process one."""
-    rules = tmp_path_factory.mktemp("rules") / "sputnik"
-    shutil.copytree(REPO / "rules" / "sputnik", rules)
-    (rules / "16-flash-mob.yaml").unlink()
-    (rules / "17-flooding.yaml").unlink()
-    return rules
+def owned_rules() -> Path:
+    """The whole default ruleset: flash mobs of different authors, flooding and the ledger
+    included — the stateful part runs in the reading process, so nothing may differ."""
+    return REPO / "rules" / "sputnik"
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +66,11 @@ def test_two_workers_write_exactly_the_single_process_output(
     stderr = result.stderr.decode()
     assert f"{dump}:4: invalid JSON" in stderr
     assert "missing field 'text'" in stderr
-    # Many kinds of violation and the ledger's warnings and blocks: the comparison is not empty.
+    # Many kinds of violation, cross-author flash mobs, floods and the ledger's warnings
+    # and blocks: the comparison is not empty.
     assert verdicts.count(b"\n") == 130 + 454
     assert b'"account_action":"warn"' in verdicts and b'"account_action":"block"' in verdicts
+    assert b'"category":"flash-mob"' in verdicts and b'"category":"flooding"' in verdicts
 
 
 def test_workers_read_gzip_and_stdin(
@@ -115,25 +109,26 @@ def test_more_workers_than_threads_and_a_tiny_in_flight_cap(tmp_path: Path, make
     assert [json.loads(v)["comment_id"] for v in many.stdout.splitlines()] == [f"c{i}" for i in range(300)]
 
 
-def test_a_held_back_verdict_is_flushed_at_the_cap_instead_of_hanging(tmp_path: Path) -> None:
-    """A worker holding verdicts until its flooding window closes would wait forever for
-    later comments of its own; at the in-flight cap it is told to flush."""
-    rules = tmp_path / "rules"
-    shutil.copytree(REPO / "rules" / "sputnik", rules)
-    rows = [
-        # One thread's comments (one worker) then many in other threads, all in one minute.
-        {"id": f"a{i}", "thread_id": "held", "author_id": "u1", "text": "qwpz xkcd vbnm", "created_at": f"2024-01-01T00:00:{i:02d}Z"}
-        for i in range(3)
-    ] + [
-        {"id": f"b{i}", "thread_id": f"t{i}", "author_id": f"u{i}", "text": "A calm remark.", "created_at": "2024-01-01T00:00:30Z"}
-        for i in range(40)
-    ]
+def test_a_cross_author_flash_mob_and_a_tiny_in_flight_cap(tmp_path: Path) -> None:
+    """Members of one mob, all different authors, land in different workers' chunks (at
+    most 4 comments in flight): the mob is still found and every verdict is the single
+    process's, the early members' revised ones included."""
+    from tests.stateful_support import MOB_VARIANTS, comment
+
+    rows = [comment(f"m{i}", f"acct{i}", i, text, f"t{i % 3}") for i, text in enumerate(MOB_VARIANTS)]
+    dev = [json.loads(line) for line in (FIXTURES / "dev-comments.jsonl").read_bytes().splitlines()]
+    clean = [r["text"] for r in dev if not r["categories"]][:20]  # different, ordinary remarks
+    rows += [comment(f"c{i}", f"u{i}", 10 + i, text, "t9") for i, text in enumerate(clean)]
     dump = tmp_path / "d.jsonl"
     dump.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = run(["check", str(dump), "--rules", str(rules), "--workers", "2", "--max-in-flight", "8"])
-    assert result.returncode == 0, result.stderr.decode()
-    assert [json.loads(v)["comment_id"] for v in result.stdout.splitlines()] == [r["id"] for r in rows]
-    assert "flushed early" in result.stderr.decode()
+    one = run(["check", str(dump), "-q"])
+    many = run(["check", str(dump), "-q", "--workers", "3", "--max-in-flight", "4"])
+    assert one.returncode == many.returncode == 0, many.stderr.decode()
+    assert many.stdout == one.stdout
+    verdicts = [json.loads(v) for v in many.stdout.splitlines()]
+    assert [v["comment_id"] for v in verdicts] == [r["id"] for r in rows]
+    mob = [v for v in verdicts if any(x["category"] == "flash-mob" for x in v["violations"])]
+    assert {v["comment_id"] for v in mob} == {f"m{i}" for i in range(len(MOB_VARIANTS))}
 
 
 def test_a_broken_ruleset_is_a_usage_error_with_workers(tmp_path: Path, make_ruleset) -> None:  # type: ignore[no-untyped-def]
@@ -157,19 +152,3 @@ def test_run_check_library_with_workers(
     assert summary.judged == 584 and summary.invalid == len(errors) == 2
     assert [e.line for e in errors] == [4, 201]
     assert sum(summary.actions.values()) == 584 and summary.categories.get("profanity", 0) > 0
-
-
-def test_partition_is_by_author_or_thread_and_stable() -> None:
-    def line(author: str | None, thread: str | None) -> bytes:
-        return json.dumps({"id": "c", "author_id": author, "thread_id": thread, "text": "x"}).encode()
-
-    # By author (the default): one author's comments in every thread go to one worker.
-    assert len({partition(line("u1", f"t{i}"), i, 8) for i in range(20)}) == 1
-    # By thread: one thread's comments from every author go to one worker.
-    assert len({partition(line(f"u{i}", "t9"), i, 8, "thread") for i in range(20)}) == 1
-    # Without the key, the other one; with neither, the position.
-    assert partition(line(None, "t9"), 3, 8) == partition(line(None, "t9"), 5, 8)
-    assert partition(line(None, None), 6, 4) == 2
-    assert {partition(line(f"u{i}", None), 0, 4) for i in range(50)} == {0, 1, 2, 3}
-    assert partition(b"{not json", 6, 4) == 2  # bad lines go by position; a worker reports them
-    assert partition(line("u1", "t1"), 0, 1000) == partition(line("u1", "t2"), 99, 1000)  # stable hash

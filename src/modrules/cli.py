@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, nullcontext
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 import click
 from rich.console import Console
@@ -88,7 +88,7 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 @click.option(
     "--workers", default=1, show_default=True, type=click.IntRange(min=1),
-    help="Judge in N processes (partitioned by author, see --partition-by; output in input order).",
+    help="Judge in N processes (the stateless rules; the stateful part runs in order here: same output as 1).",
 )
 @click.option(
     "--resume", is_flag=True,
@@ -101,15 +101,11 @@ def main() -> None:
 @click.option("--scheduler", default=None, help="Dask scheduler address (default: a local cluster of --workers processes).")
 @click.option(
     "--partitions", default=None, type=click.IntRange(min=1),
-    help="Dask: partitions, one verdict shard each (default: one per input shard).",
-)
-@click.option(
-    "--partition-by", type=click.Choice(["author", "thread"]), default="author", show_default=True,
-    help="With --workers or --engine dask: what one worker owns (author: the ledger stays exact).",
+    help="Dask: tasks for the stateless rules (at least one per input shard; default: one each).",
 )
 @click.option(
     "--max-in-flight", default=DEFAULT_MAX_IN_FLIGHT, show_default=True, type=click.IntRange(min=1),
-    help="With --workers: comments read but not yet written, at most (bounds memory).",
+    help="With --workers: comments read but not yet judged, at most (bounds memory).",
 )
 @click.option(
     "--store", "store_url", default="memory", show_default=True, envvar="MODRULES_STORE",
@@ -130,7 +126,6 @@ def check(
     scheduler: str | None,
     partitions: int | None,
     max_in_flight: int,
-    partition_by: Literal["author", "thread"],
     store_url: str,
 ) -> None:
     """Judge comment dumps (.jsonl, .jsonl.gz or - for stdin): one verdict per line, in order.
@@ -142,8 +137,7 @@ def check(
     spec = ModeratorSpec(rules_dir=rules_dir, no_ml=no_ml, store=store_url)
     if engine == "dask":
         summary = _check_dask(
-            inputs, threads_file, spec, output, fmt, errors_file, workers, scheduler, partitions, partition_by,
-            resume, console,
+            inputs, threads_file, spec, output, fmt, errors_file, workers, scheduler, partitions, resume, console,
         )
     else:
         _require_files(*inputs, threads_file)
@@ -151,7 +145,7 @@ def check(
             raise click.UsageError("--resume needs -o FILE (and --format jsonl)")
         options = CheckOptions(
             inputs=list(inputs), threads_file=threads_file, moderator=spec,
-            workers=workers, max_in_flight=max_in_flight, partition_by=partition_by,
+            workers=workers, max_in_flight=max_in_flight,
         )
         table = _verdict_table() if fmt == "table" else None
         ticker = _progress(console, quiet)
@@ -202,7 +196,6 @@ def _check_dask(
     workers: int,
     scheduler: str | None,
     partitions: int | None,
-    partition_by: Literal["author", "thread"],
     resume: bool,
     console: Console,
 ) -> CheckSummary:
@@ -218,7 +211,7 @@ def _check_dask(
         raise click.UsageError(f"no input matches: {' '.join(inputs)}")
     job = DaskCheck(
         shards=shards, threads_file=threads_file, moderator=spec, output_dir=output,
-        partitions=partitions, scheduler=scheduler, workers=workers, partition_by=partition_by,
+        partitions=partitions, scheduler=scheduler, workers=workers,
     )
     return _guarded(
         lambda: run_dask_check(job, errors_file=errors_file, on_error=lambda e: _report_error(console, e, None))

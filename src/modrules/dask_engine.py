@@ -1,18 +1,19 @@
 """Judging on a Dask cluster: `modrules check --engine dask`, and Dask collections.
 
-Shards (JSONL or JSONL.gz files) are read by one task each and their lines split by a
-stable hash of `author_id` (or `thread_id`, `partition_by="thread"`) into P partitions;
-one task per partition judges its lines in input order (shard by shard, line by line)
-and writes one verdict shard, `part-00000.jsonl` …, so an author's (or a thread's)
-comments are judged in order by one Moderator, exactly as with `--workers` (see
-parallel.py for what that keeps exact). Each worker process loads the ruleset (and its
-ML models) once and reuses it for every partition it judges; each partition gets a fresh
-Moderator over it, so stateful windows never leak between partitions whatever the
-scheduling, and the same input gives the same shards on any cluster. With
-`--store redis://…` every partition's Moderator shares the store.
+The work splits as with `--workers` (see parallel.py): the **stateless** rules — most of
+the work, ML included — run in Dask tasks, `partitions` of them over the shards; the
+**stateful** part (the flash-mob and flooding rules over the recent-comment window, their
+retroactive revisions, and the account ledger) runs once, in input order, in the process
+that drives the run. So the verdicts are byte for byte those of a single-process `check`
+over the shards in the order given, whoever posted what, on any cluster and any
+scheduling. Each worker process loads the ruleset (and its ML models) once and reuses it
+for every task; the store (`--store redis://…` or a SQLite file) is opened by the driving
+process only.
 
-Memory: a reading task holds one shard, a judging task its partition's lines (the input
-divided by P) — choose `--partitions` so that fits a worker.
+Output: one verdict shard per input shard, `part-00000.jsonl` … in input order, so the
+shards concatenated are the single-process output. Memory: a task holds one shard's
+findings (a few bytes for a clean comment); the driver reads each shard again as it
+writes its verdicts, and holds only the window.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ import glob
 import math
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
 from modrules.dumps import read_threads
-from modrules.engine import Moderator
+from modrules.engine import Moderator, Prejudged
 from modrules.model import Comment, InputError, Thread
-from modrules.parallel import partition
 from modrules.rules import Ruleset, load_ruleset
 from modrules.runner import (
     CheckSummary,
@@ -53,10 +55,9 @@ class DaskCheck(BaseModel):
     output_dir: str
     threads_file: str | None = None
     moderator: ModeratorSpec = ModeratorSpec()
-    partitions: int | None = None  # default: one per input shard
+    partitions: int | None = None  # stateless tasks (at least one per shard; default: one each)
     scheduler: str | None = None  # default: a local cluster of `workers` processes
     workers: int = 1
-    partition_by: Literal["author", "thread"] = "author"  # see parallel.py
 
 
 def expand_inputs(inputs: Iterable[str]) -> list[str]:
@@ -72,14 +73,14 @@ def expand_inputs(inputs: Iterable[str]) -> list[str]:
     return shards
 
 
-# --- on the workers: one ruleset per process, a Moderator per partition --------------------
+# --- on the workers: one ruleset per process ----------------------------------------------
 
 _rulesets: dict[str, Ruleset] = {}
 _threads: dict[str | None, dict[str, Thread]] = {}
 _lock = threading.Lock()
 
 
-def _moderator(spec_json: str) -> Moderator:
+def _ruleset(spec_json: str) -> Ruleset:
     spec = ModeratorSpec.model_validate_json(spec_json)
     with _lock:
         ruleset = _rulesets.get(spec_json)
@@ -87,11 +88,7 @@ def _moderator(spec_json: str) -> Moderator:
             for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MODRULES_ML_THREADS"):
                 os.environ.setdefault(name, "1")
             ruleset = _rulesets[spec_json] = load_ruleset(spec.rules_dir, disable_ml=spec.no_ml)
-    if spec.store is None:
-        return Moderator(ruleset)
-    from modrules.store import open_store
-
-    return Moderator(ruleset, store=open_store(spec.store))  # type: ignore[call-arg,unused-ignore]
+    return ruleset
 
 
 def _thread_map(threads_file: str | None) -> dict[str, Thread]:
@@ -101,54 +98,39 @@ def _thread_map(threads_file: str | None) -> dict[str, Thread]:
         return _threads[threads_file]
 
 
-def judge_records(
-    records: Iterable[RawLine | InputError],
-    spec_json: str,
-    threads_file: str | None,
-    on_error: Callable[[InputError], None],
-) -> Iterator[JudgedLine]:
-    """One partition's lines judged in order by a fresh Moderator over this process's ruleset."""
-    moderator = _moderator(spec_json)
-
-    def valid() -> Iterator[Comment]:
-        for item in records:
-            record = item if isinstance(item, InputError) else item.parse()
-            if isinstance(record, InputError):
-                on_error(record)
-            else:
-                yield record
-
-    with moderator:  # each partition's store connection is closed when it is done
-        for verdict in moderator.moderate_many(valid(), threads=_thread_map(threads_file)):
-            yield JudgedLine.of(verdict)
+def _prejudge_comments(
+    comments: Iterable[Comment], spec_json: str, threads_file: str | None
+) -> list[Prejudged | None]:
+    """The stateless findings of each comment, in order (None: nothing found)."""
+    moderator = Moderator(_ruleset(spec_json))  # no store: the ledger is the driver's
+    threads = _thread_map(threads_file)
+    pairs = ((c, threads.get(c.thread_id) if c.thread_id else None) for c in comments)
+    return [p if p.violations or p.timed_out else None for p in moderator.prejudge(pairs)]
 
 
-def _read_shard(path: str, parts: int, by: str) -> tuple[list[list[RawLine]], list[InputError]]:
-    split: list[list[RawLine]] = [[] for _ in range(parts)]
-    errors: list[InputError] = []
+def _prejudge_shard(
+    path: str, task: int, tasks: int, spec_json: str, threads_file: str | None
+) -> dict[int, Prejudged]:
+    """Task `task` of `tasks` over one shard: the valid lines whose index is `task` modulo
+    `tasks`; their findings by line number (lines that found nothing are left out)."""
+    numbers: list[int] = []
+    comments: list[Comment] = []
+    valid = 0
     for item in raw_lines([path]):
         if isinstance(item, InputError):
-            errors.append(item)
-        else:
-            split[partition(item.raw, item.line, parts, by)].append(item)
-    return split, errors
+            continue
+        record = item.parse()
+        if isinstance(record, InputError):
+            continue  # the driver reports it
+        if valid % tasks == task:
+            numbers.append(item.line)
+            comments.append(record)
+        valid += 1
+    found = _prejudge_comments(comments, spec_json, threads_file)
+    return {n: p for n, p in zip(numbers, found, strict=True) if p is not None}
 
 
-def _judge_shard(
-    index: int, pieces: Sequence[list[RawLine]], spec_json: str, threads_file: str | None, output_dir: str
-) -> tuple[dict[str, Any], list[InputError]]:
-    """Judge partition `index` (its pieces in shard order) into `part-NNNNN.jsonl`."""
-    tally = Tally()
-    errors: list[InputError] = []
-    target = Path(output_dir) / f"part-{index:05d}.jsonl"
-    partial = target.with_suffix(".jsonl.partial")  # a retried task never leaves half a shard
-    lines = (line for piece in pieces for line in piece)
-    with open(partial, "wb") as out:
-        for judged in judge_records(lines, spec_json, threads_file, errors.append):
-            tally.add(judged)
-            out.write(judged.json)
-    partial.replace(target)
-    return tally.summary(0.0).model_dump(), errors
+# --- the driver: the stateful pass in input order -------------------------------------------
 
 
 def run_dask_check(
@@ -161,23 +143,17 @@ def run_dask_check(
     (in shard and line order) to `on_error` and `errors_file`."""
     import time
 
-    from dask.delayed import delayed
     from distributed import Client, LocalCluster
 
     from modrules.dumps import error_json
 
     started = time.perf_counter()
-    _moderator(job.moderator.model_dump_json())  # a broken ruleset fails here, before the cluster
-    Path(job.output_dir).mkdir(parents=True, exist_ok=True)
-    parts = job.partitions or max(1, len(job.shards))
-    spec_json = job.moderator.model_dump_json()
-    reads = [delayed(_read_shard, nout=2, pure=True)(path, parts, job.partition_by) for path in job.shards]
-    judged = [
-        delayed(_judge_shard, nout=2, pure=True)(
-            p, [split[p] for split, _ in reads], spec_json, job.threads_file, job.output_dir
-        )
-        for p in range(parts)
-    ]
+    worker_spec = job.moderator.model_copy(update={"store": None}).model_dump_json()
+    moderator = job.moderator.build()  # a broken ruleset or store fails here, before the cluster
+    threads = _thread_map(job.threads_file)
+    out_dir = Path(job.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    per_shard = max(1, math.ceil((job.partitions or len(job.shards)) / max(1, len(job.shards))))
     cluster = (
         None
         if job.scheduler
@@ -185,30 +161,109 @@ def run_dask_check(
             n_workers=job.workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
     )
+    tally = Tally()
+    errors: list[InputError] = []
+
+    def report(error: InputError) -> None:
+        errors.append(error)
+        if on_error is not None:
+            on_error(error)
+
     try:
-        with Client(job.scheduler or cluster) as client:  # type: ignore[no-untyped-call]
-            results, read_errors = client.compute(
-                [judged, [errors for _, errors in reads]], sync=True
-            )
+        with Client(job.scheduler or cluster) as client, moderator:  # type: ignore[no-untyped-call]
+            futures = [
+                [
+                    client.submit(
+                        _prejudge_shard, path, task, per_shard, worker_spec, job.threads_file, pure=False
+                    )
+                    for task in range(per_shard)
+                ]
+                for path in job.shards
+            ]
+            writer = _ShardWriter(out_dir, len(job.shards))
+            with writer:
+                feed = _shard_feed(job.shards, futures, threads, report, writer.expect)
+                for verdict in moderator.moderate_prejudged(feed):
+                    judged = JudgedLine.of(verdict)
+                    tally.add(judged)
+                    writer.write(judged.json)
     finally:
         if cluster is not None:
             cluster.close()
-    tally = Tally()
-    errors: list[InputError] = []
-    for summary, judge_errors in results:
-        tally.merge(CheckSummary.model_validate(summary))
-        errors.extend(judge_errors)
-    for shard_errors in read_errors:
-        errors.extend(shard_errors)
-    order = {path: i for i, path in enumerate(job.shards)}
-    errors.sort(key=lambda e: (order.get(e.source, len(order)), e.line))
     tally.invalid = len(errors)
-    if on_error is not None:
-        for error in errors:
-            on_error(error)
     if errors_file:
         Path(errors_file).write_bytes(b"".join(error_json(error) for error in errors))
     return tally.summary(time.perf_counter() - started)
+
+
+def _shard_feed(
+    shards: Sequence[str],
+    futures: Sequence[Sequence[Any]],
+    threads: dict[str, Thread],
+    report: Callable[[InputError], None],
+    expect: Callable[[int], None],
+) -> Iterator[tuple[Comment, Thread | None, Prejudged]]:
+    """Each shard's comments in order with their findings, as its tasks finish."""
+    for index, (path, tasks) in enumerate(zip(shards, futures, strict=True)):
+        found: dict[int, Prejudged] = {}
+        for future in tasks:
+            found.update(future.result())
+        for item in raw_lines([path]):
+            record = item if isinstance(item, InputError) else item.parse()
+            if isinstance(record, InputError):
+                report(record)
+                continue
+            assert isinstance(item, RawLine)
+            expect(index)
+            thread = threads.get(record.thread_id) if record.thread_id else None
+            yield record, thread, found.get(item.line, _NOTHING)
+
+
+_NOTHING = Prejudged()
+
+
+class _ShardWriter:
+    """Writes verdicts, which come in input order, to the shard each comment came from;
+    every input shard gets its file, empty if it held no valid comment."""
+
+    def __init__(self, out_dir: Path, shards: int) -> None:
+        self.out_dir, self.shards = out_dir, shards
+        self.owners: deque[int] = deque()  # the shard of each comment fed, not yet written
+        self.stack = ExitStack()
+        self.index = -1
+        self.stream: IO[bytes] | None = None
+
+    def expect(self, shard: int) -> None:
+        self.owners.append(shard)
+
+    def write(self, line: bytes) -> None:
+        shard = self.owners.popleft()
+        while self.index < shard:
+            self._next()
+        assert self.stream is not None
+        self.stream.write(line)
+
+    def _next(self) -> None:
+        self.stack.close()
+        self.index += 1
+        self.stream = self.stack.enter_context(open(self._partial(self.index), "wb"))  # noqa: SIM115 - the stack closes it
+
+    def _partial(self, index: int) -> Path:
+        # A run that stops half-way never leaves a complete-looking shard.
+        return self.out_dir / f"part-{index:05d}.jsonl.partial"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is not None:
+            self.stack.close()
+            return
+        while self.index < self.shards - 1:
+            self._next()
+        self.stack.close()
+        for index in range(self.shards):
+            self._partial(index).replace(self.out_dir / f"part-{index:05d}.jsonl")
 
 
 # --- Dask collections ------------------------------------------------------------------------
@@ -219,25 +274,24 @@ def judge_bag(
     *,
     moderator: ModeratorSpec | None = None,
     threads_file: str | None = None,
-    partitions: int | None = None,
-    partition_by: Literal["author", "thread"] = "author",
 ) -> Any:
     """A Dask bag of comments (dicts or `Comment`s) → a bag of verdicts (dicts, the JSON
-    contract's fields), repartitioned by author (or thread): each output partition holds
-    the verdicts of the authors it owns, in input order. Invalid comments become
+    contract's fields), partitioned as the input, each partition in input order: the
+    verdicts of one `moderate_many` over the whole bag. The stateless rules run in one
+    task per partition; the stateful part (window, revisions, ledger) in one task over
+    the whole collection in order, so it must fit one worker (a dump larger than that:
+    `check --engine dask`, which streams). Invalid comments become
     `{"comment_id": …, "error": …}` records instead of verdicts."""
     import dask.bag as db
     from dask.delayed import delayed
 
     spec_json = (moderator or ModeratorSpec()).model_dump_json()
+    worker_spec = (moderator or ModeratorSpec()).model_copy(update={"store": None}).model_dump_json()
     pieces = comments.to_delayed()
-    parts = partitions or max(1, len(pieces))
-    split = [delayed(_split_comments, nout=parts, pure=True)(piece, parts, partition_by) for piece in pieces]
-    judged = [
-        delayed(_judge_comments, pure=True)([s[p] for s in split], spec_json, threads_file)
-        for p in range(parts)
-    ]
-    return db.from_delayed(judged)  # type: ignore[no-untyped-call]
+    parsed = [delayed(_parse_partition, pure=True)(piece) for piece in pieces]
+    found = [delayed(_prejudge_partition, pure=True)(p, worker_spec, threads_file) for p in parsed]
+    final = delayed(_stateful_pass, pure=True)(parsed, found, spec_json, threads_file)
+    return db.from_delayed([delayed(_nth, pure=True)(final, i) for i in range(len(pieces))])  # type: ignore[no-untyped-call]
 
 
 def judge_dataframe(
@@ -245,29 +299,72 @@ def judge_dataframe(
     *,
     moderator: ModeratorSpec | None = None,
     threads_file: str | None = None,
-    partitions: int | None = None,
-    partition_by: Literal["author", "thread"] = "author",
 ) -> Any:
     """A Dask dataframe with the comment columns (`id`, `text`, `thread_id`, …) → a bag
     of verdicts, as `judge_bag`."""
-    return judge_bag(
-        frame.to_bag(format="dict"),
-        moderator=moderator,
-        threads_file=threads_file,
-        partitions=partitions,
-        partition_by=partition_by,
-    )
+    return judge_bag(frame.to_bag(format="dict"), moderator=moderator, threads_file=threads_file)
 
 
-def _split_comments(items: Iterable[Any], parts: int, by: str) -> list[list[dict[str, Any]]]:
+Parsed = list[Comment | dict[str, Any]]  # a comment, or an error record in its place
+
+
+def _parse_partition(items: Iterable[Any]) -> Parsed:
     import orjson
 
-    split: list[list[dict[str, Any]]] = [[] for _ in range(parts)]
-    for position, item in enumerate(items):
-        data = item.model_dump(mode="json") if isinstance(item, Comment) else dict(item)
-        data = {k: _plain(v) for k, v in data.items()}
-        split[partition(orjson.dumps(data, default=str), position, parts, by)].append(data)
-    return split
+    out: Parsed = []
+    for position, item in enumerate(items, start=1):
+        if isinstance(item, Comment):
+            out.append(item)
+            continue
+        data = {k: _plain(v) for k, v in dict(item).items()}
+        record = RawLine("<bag>", position, orjson.dumps(data, default=str)).parse()
+        if isinstance(record, InputError):
+            out.append({"comment_id": data.get("id"), "line": record.line, "error": record.error})
+        else:
+            out.append(record)
+    return out
+
+
+def _prejudge_partition(parsed: Parsed, spec_json: str, threads_file: str | None) -> list[Prejudged | None]:
+    return _prejudge_comments((c for c in parsed if isinstance(c, Comment)), spec_json, threads_file)
+
+
+def _stateful_pass(
+    parsed: Sequence[Parsed], found: Sequence[list[Prejudged | None]], spec_json: str, threads_file: str | None
+) -> list[list[dict[str, Any]]]:
+    import orjson
+
+    spec = ModeratorSpec.model_validate_json(spec_json)
+    moderator = Moderator(_ruleset(spec_json))
+    if spec.store is not None:
+        from modrules.store import open_store
+
+        moderator = Moderator(moderator.ruleset, store=open_store(spec.store))  # type: ignore[call-arg,unused-ignore]
+    threads = _thread_map(threads_file)
+    out: list[list[dict[str, Any]]] = [[] for _ in parsed]
+    slots: deque[tuple[int, int]] = deque()  # (partition, index) of each comment fed
+
+    def feed() -> Iterator[tuple[Comment, Thread | None, Prejudged]]:
+        for p, (items, findings) in enumerate(zip(parsed, found, strict=True)):
+            comments = iter(findings)
+            for item in items:
+                if isinstance(item, Comment):
+                    slots.append((p, len(out[p])))
+                    out[p].append({})
+                    thread = threads.get(item.thread_id) if item.thread_id else None
+                    yield item, thread, next(comments) or _NOTHING
+                else:
+                    out[p].append(item)
+
+    with moderator:
+        for verdict in moderator.moderate_prejudged(feed()):
+            p, i = slots.popleft()
+            out[p][i] = orjson.loads(JudgedLine.of(verdict).json)
+    return out
+
+
+def _nth(parts: list[list[dict[str, Any]]], index: int) -> list[dict[str, Any]]:
+    return parts[index]
 
 
 def _plain(value: Any) -> Any:
@@ -281,22 +378,3 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return value
-
-
-def _judge_comments(
-    pieces: Sequence[list[dict[str, Any]]], spec_json: str, threads_file: str | None
-) -> list[dict[str, Any]]:
-    import orjson
-
-    out: list[dict[str, Any]] = []
-    records = (
-        RawLine("<bag>", n, orjson.dumps(data, default=str))
-        for n, data in enumerate((d for piece in pieces for d in piece), start=1)
-    )
-
-    def error(record: InputError) -> None:
-        out.append({"comment_id": None, "line": record.line, "error": record.error})
-
-    for judged in judge_records(records, spec_json, threads_file, error):
-        out.append(orjson.loads(judged.json))
-    return out

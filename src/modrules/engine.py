@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -29,6 +30,19 @@ from modrules.text import TextViews
 
 _PLACEHOLDER = regex.compile(r"\{(match|matches|count|detail|site)\}")
 MAX_EVIDENCE = 50
+_PREJUDGED = "engine:prejudged"  # the Document signal holding a comment's `Prejudged`
+
+
+@dataclass(frozen=True, slots=True)
+class Prejudged:
+    """What the stateless rules found on one comment, judged elsewhere (another process
+    or a Dask task): their violations and the rules a pattern timed out in, each in
+    ruleset order. `Moderator.moderate_prejudged` adds the stateful rules, the recent-
+    comment window and the ledger, in input order, so the verdict is the one a single
+    `moderate_many` over the whole stream gives."""
+
+    violations: tuple[Violation, ...] = ()
+    timed_out: tuple[SkippedRule, ...] = ()
 
 CommentLike = Comment | Mapping[str, Any]
 ThreadLike = Thread | Mapping[str, Any] | None
@@ -71,13 +85,17 @@ class Moderator:
         self._redact_style = {r.id: r.spec.redact for r in ruleset.rules}
         self.batch_size = batch_size
         # Shared batch workers (e.g. one embedding model) of the runnable predicates, once each.
-        preparers: dict[int, BatchPreparer] = {}
-        for rule, _ in self._runnable:
-            for predicate in rule.condition.predicates():
-                preparer = predicate.batch_preparer()
-                if preparer is not None:
-                    preparers.setdefault(id(preparer), preparer)
-        self._preparers = list(preparers.values())
+        self._preparers = _preparers_of(rule for rule, _ in self._runnable)
+        # Rules that look back over the recent-comment window (flash mob, flooding): the
+        # only ones `moderate_prejudged` evaluates, with the preparers they need.
+        self._stateful = frozenset(
+            i for i, (rule, _) in enumerate(self._plan) if _is_stateful(rule)
+        )
+        self._order = {rule.id: i for i, (rule, _) in enumerate(self._plan)}
+        self._stateful_preparers = _preparers_of(r for i, (r, _) in enumerate(self._plan) if i in self._stateful)
+        self._stateless_preparers = _preparers_of(
+            r for i, (r, _) in enumerate(self._plan) if i not in self._stateful
+        )
         # Stateful rules (flash mob, flooding): the recent-comment window and the
         # re-judging of earlier comments a later one completes a mob or flood with.
         self._retro = Retro.for_moderator(self, store)
@@ -169,6 +187,29 @@ class Moderator:
         return found
 
     def _judge(self, doc: Document) -> Verdict:
+        prejudged: Prejudged | None = doc._signals.get(_PREJUDGED)
+        if prejudged is None:
+            violations, timed_out = self._evaluate(doc, None)
+        else:
+            # The stateless rules were judged elsewhere: add the stateful ones, and keep
+            # ruleset order as one pass over every rule would have.
+            violations, timed_out = self._evaluate(doc, self._stateful)
+            if prejudged.violations:
+                violations = sorted((*prejudged.violations, *violations), key=self._rule_order)
+            if prejudged.timed_out:
+                timed_out = sorted((*prejudged.timed_out, *timed_out), key=self._rule_order)
+        verdict = self._verdict(doc, violations)
+        verdict.skipped.extend(timed_out)
+        return verdict
+
+    def _rule_order(self, item: Violation | SkippedRule) -> int:
+        return self._order.get(item.rule, len(self._order))
+
+    def _evaluate(
+        self, doc: Document, only: frozenset[int] | None
+    ) -> tuple[list[Violation], list[SkippedRule]]:
+        """The violations of the rules (all, or those indexed by `only`) on `doc`, in
+        ruleset order, and the rules a pattern timed out in."""
         violations: list[Violation] = []
         timed_out: list[SkippedRule] = []
         plan = self._plan
@@ -178,7 +219,11 @@ class Moderator:
             opens = self._opens
             for check in self._possible(doc):
                 chosen.update(opens.get(check, ()))
+            if only is not None:
+                chosen &= only
             plan = [plan[i] for i in sorted(chosen)]
+        elif only is not None:
+            plan = [plan[i] for i in sorted(only)]
         for rule, _ in plan:
             timeouts = doc.timeouts
             violation = self._violation(rule, doc)
@@ -186,9 +231,49 @@ class Moderator:
                 violations.append(violation)
             if doc.timeouts > timeouts:
                 timed_out.append(SkippedRule(rule=rule.id, reason="a pattern hit its time limit on this comment"))
-        verdict = self._verdict(doc, violations)
-        verdict.skipped.extend(timed_out)
-        return verdict
+        return violations, timed_out
+
+    def prejudge(self, comments: Iterable[tuple[Comment, Thread | None]]) -> Iterator[Prejudged]:
+        """The stateless rules' findings for each comment, in order: the part of judging
+        that parallel workers (`--workers`, Dask tasks) do. No window, no ledger; a
+        comment judged with `moderate_prejudged` in input order gets the same verdict as
+        from `moderate_many`. Batched like `moderate_many` (ML models see whole batches)."""
+        stateless = frozenset(range(len(self._plan))) - self._stateful
+        batch: list[Document] = []
+        for comment, thread in comments:
+            batch.append(Document(comment, TextViews(comment.text), thread))
+            if len(batch) >= self.batch_size:
+                yield from self._prejudge_batch(batch, stateless)
+                batch = []
+        yield from self._prejudge_batch(batch, stateless)
+
+    def _prejudge_batch(self, docs: list[Document], stateless: frozenset[int]) -> Iterator[Prejudged]:
+        if not docs:
+            return
+        for preparer in self._stateless_preparers:
+            preparer.prepare(docs)
+        for doc in docs:
+            violations, timed_out = self._evaluate(doc, stateless)
+            yield Prejudged(tuple(violations), tuple(timed_out)) if violations or timed_out else _NOTHING
+
+    def moderate_prejudged(
+        self, items: Iterable[tuple[Comment, Thread | None, Prejudged]]
+    ) -> Iterator[Verdict]:
+        """Final verdicts, in order, for comments whose stateless part `prejudge` gave
+        (in any process with the same ruleset): only the stateful rules run here, with
+        the window, retroactive revisions and the ledger exactly as in `moderate_many`."""
+
+        def documents() -> Iterator[Document]:
+            for comment, thread, prejudged in items:
+                doc = self.document(comment, thread)
+                doc.set_signal(_PREJUDGED, prejudged)
+                yield doc
+
+        verdicts = self._judge_documents(documents(), self._stateful_preparers)
+        if self._retro is None:
+            yield from verdicts
+        else:
+            yield from self._retro.batch(verdicts)
 
     def _gate_open(self, doc: Document, gate: dict[str, frozenset[int]]) -> bool:
         assert self._bank is not None  # a gate exists only where patterns were banked
@@ -220,26 +305,35 @@ class Moderator:
         items: Iterable[CommentLike | tuple[CommentLike, ThreadLike]],
         threads: Mapping[str, Thread] | None,
     ) -> Iterator[Verdict]:
-        batch: list[Document] = []
-        for item in items:
-            if isinstance(item, tuple):
-                comment, thread = item
-            else:
-                comment, thread = item, None
-            comment = _as_comment(comment)
-            if thread is None and threads is not None and comment.thread_id is not None:
-                thread = threads.get(comment.thread_id)
-            batch.append(self.document(comment, thread))
-            if len(batch) >= self.batch_size:
-                yield from self._judge_batch(batch)
-                batch = []
-        yield from self._judge_batch(batch)
+        def documents() -> Iterator[Document]:
+            for item in items:
+                if isinstance(item, tuple):
+                    comment, thread = item
+                else:
+                    comment, thread = item, None
+                comment = _as_comment(comment)
+                if thread is None and threads is not None and comment.thread_id is not None:
+                    thread = threads.get(comment.thread_id)
+                yield self.document(comment, thread)
 
-    def _judge_batch(self, docs: list[Document]) -> Iterator[Verdict]:
+        return self._judge_documents(documents(), self._preparers)
+
+    def _judge_documents(
+        self, docs: Iterable[Document], preparers: list[BatchPreparer]
+    ) -> Iterator[Verdict]:
+        batch: list[Document] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= self.batch_size:
+                yield from self._judge_batch(batch, preparers)
+                batch = []
+        yield from self._judge_batch(batch, preparers)
+
+    def _judge_batch(self, docs: list[Document], preparers: list[BatchPreparer]) -> Iterator[Verdict]:
         if not docs:
             return
         # Batch work (model inference) for the whole batch at once, then rule by rule.
-        for preparer in self._preparers:
+        for preparer in preparers:
             preparer.prepare(docs)
         for doc in docs:
             verdict = self.enforce(doc.comment, self._judge(doc))
@@ -355,3 +449,21 @@ def _as_thread(value: ThreadLike) -> Thread | None:
         return value
     return Thread.model_validate(value)
 
+
+_NOTHING = Prejudged()
+
+
+def _is_stateful(rule: Rule) -> bool:
+    """Whether a rule looks back over the recent-comment window (see `Retro`)."""
+    return any(p.lookback() is not None for p in rule.condition.predicates())
+
+
+def _preparers_of(rules: Iterable[Rule]) -> list[BatchPreparer]:
+    """The shared batch workers (e.g. one embedding model) of these rules, once each."""
+    preparers: dict[int, BatchPreparer] = {}
+    for rule in rules:
+        for predicate in rule.condition.predicates():
+            preparer = predicate.batch_preparer()
+            if preparer is not None:
+                preparers.setdefault(id(preparer), preparer)
+    return list(preparers.values())

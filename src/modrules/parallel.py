@@ -1,24 +1,19 @@
-"""`modrules check --workers N`: judge in N processes, write in input order.
+"""`modrules check --workers N`: judge in N processes, write exactly one process's output.
 
-The reading process only routes lines: each goes, unparsed, to the worker that owns it
-— by a stable hash of `author_id` (the default) or of `thread_id` (then the other one, then
-the position, when a line has neither) — so one author's (or thread's) comments are
-judged in input order by one Moderator. Each worker builds its Moderator once (ML models
-load once per worker, on one thread each), parses and judges its lines, and sends back
-verdict lines tagged with their input position; the reader writes them in input order.
+Judging splits in two (see `Moderator.prejudge` and `Moderator.moderate_prejudged`):
 
-What is exactly the single-process output: every stateless rule; and every piece of state
-one worker owns whole. By author that is the account ledger (strikes, warn, block — with
-any store), flooding (one author in one thread) and one author repeating the same text;
-by thread it is per-thread checks only, and an author's strikes are split over workers
-(shared through `--store sqlite:///…`/`redis://…`, in the order workers reach them). A
-flash mob — several *different* authors — is found among the comments one worker sees.
+- the **stateless** rules — every rule that reads one comment (and its thread) alone: the
+  patterns, word lists, links, personal data, language, ML — are most of the work, and
+  any process can do them. N worker processes each build a Moderator once (ML models load
+  once per worker, on one thread each) and judge the chunks of lines they are given;
+- the **stateful** part — the flash-mob and flooding rules over the recent-comment window,
+  their retroactive revisions, and the account ledger — runs here, in the reading process,
+  over the comments in input order, exactly as one process runs it.
 
-Memory is bounded: at most `max_in_flight` lines are read but not yet written. A worker
-whose Moderator holds verdicts back until a stateful window closes (retroactive flash-mob
-revisions) needs later comments of its own to release them; if the cap is reached while
-the next verdict to write sits in such a worker and that worker has nothing left to read,
-it is told to flush (its held verdicts are final as of then, and a note is printed).
+So the verdicts are byte for byte those of `--workers 1`, whoever posted what: a flash mob
+of different authors, a flood, strikes and blocks included, with any store. Chunks go to
+the worker with the least work outstanding. Memory is bounded: at most `max_in_flight`
+lines are read but not yet judged here.
 """
 
 from __future__ import annotations
@@ -28,7 +23,6 @@ import os
 import queue
 import sys
 import traceback
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -37,38 +31,20 @@ from multiprocessing.context import SpawnProcess
 from multiprocessing.queues import Queue
 from typing import Any
 
-import orjson
-
-from modrules.model import Comment, InputError
+from modrules.engine import Moderator, Prejudged
+from modrules.model import Comment, InputError, Thread
 from modrules.runner import CheckOptions, JudgedLine, ModeratorSpec, RawLine
 
 CHUNK = 256  # lines per message each way: fewer, larger pickles
-FLUSH = "flush"
 _SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MODRULES_ML_THREADS")
+_NOTHING = Prejudged()
 
-# Messages from a worker: ("results", wid, [(seq, line | None, error | None), ...]),
-# ("idle", wid, last seq read), ("done", wid), ("failed", wid, text, rule issues | None).
-Item = tuple[int, JudgedLine | None, InputError | None]
+# Messages from a worker: ("results", wid, [(seq, Prejudged | None), ...]) — None: the
+# stateless rules found nothing —, ("done", wid), ("failed", wid, text, rule issues | None).
 
 
 class WorkerError(RuntimeError):
     """A worker process failed or died."""
-
-
-def partition(raw: bytes, seq: int, workers: int, by: str = "author") -> int:
-    """The worker (or shard) for a line: by author (or thread), else the other one, else
-    position — a stable hash, the same on every run and machine."""
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return seq % workers  # an error record either way; any worker reports it
-    if not isinstance(data, dict):
-        return seq % workers
-    for key in ("author_id", "thread_id") if by == "author" else ("thread_id", "author_id"):
-        value = data.get(key)
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            return zlib.crc32(f"{key}:{value}".encode()) % workers
-    return seq % workers
 
 
 # --- the worker -------------------------------------------------------------------------
@@ -82,18 +58,33 @@ def _worker_main(
         from modrules.dumps import read_threads
         from modrules.rules import RulesetError
 
+        # The store belongs to the stateful part, which the reading process runs.
+        spec = ModeratorSpec.model_validate_json(spec_json).model_copy(update={"store": None})
         try:
-            moderator = ModeratorSpec.model_validate_json(spec_json).build()
+            moderator = spec.build()
         except RulesetError as exc:
             outbox.put(("failed", wid, str(exc), exc.issues))
             return
         _one_thread_each()  # torch may have been imported by the build
         threads, _ = read_threads(threads_file)  # the reader reports its errors
-        with moderator:  # flushes the window and closes the store at the end
-            _Worker(wid, moderator, threads, inbox, outbox).run()
+        while (message := inbox.get()) is not None:
+            outbox.put(("results", wid, _prejudge(moderator, threads, message)))
         outbox.put(("done", wid))
     except BaseException:  # noqa: BLE001 - everything goes back to the reader, which raises
         outbox.put(("failed", wid, traceback.format_exc(), None))
+
+
+def _prejudge(
+    moderator: Moderator, threads: dict[str, Thread], chunk: list[tuple[int, RawLine]]
+) -> list[tuple[int, Prejudged | None]]:
+    pairs: list[tuple[Comment, Thread | None]] = []
+    for _, line in chunk:
+        record = line.parse()
+        if isinstance(record, InputError):  # the reader parsed it fine: not the same bytes
+            raise WorkerError(f"{line.source}:{line.line}: {record.error}")
+        pairs.append((record, threads.get(record.thread_id) if record.thread_id else None))
+    found = moderator.prejudge(pairs)
+    return [(seq, p if p.violations or p.timed_out else None) for (seq, _), p in zip(chunk, found, strict=True)]
 
 
 def _one_thread_each() -> None:
@@ -106,55 +97,6 @@ def _one_thread_each() -> None:
         torch.set_num_threads(1)
 
 
-class _Worker:
-    def __init__(
-        self, wid: int, moderator: Any, threads: dict[str, Any], inbox: Queue[Any], outbox: Queue[Any]
-    ) -> None:
-        self.wid, self.moderator, self.threads = wid, moderator, threads
-        self.inbox, self.outbox = inbox, outbox
-        self.pending: deque[int] = deque()  # seqs given to moderate_many, not yet judged
-        self.out: list[Item] = []
-        self.last_read = -1
-        self.finished = False
-
-    def run(self) -> None:
-        while not self.finished:
-            # A flush ends one moderate_many (releasing what it held) and starts the next.
-            for verdict in self.moderator.moderate_many(self._feed(), threads=self.threads):
-                self.out.append((self.pending.popleft(), JudgedLine.of(verdict), None))
-                if len(self.out) >= CHUNK:
-                    self._send()
-        self._send()
-
-    def _send(self) -> None:
-        if self.out:
-            self.outbox.put(("results", self.wid, self.out))
-            self.out = []
-
-    def _feed(self) -> Iterator[Comment]:
-        while True:
-            if self.inbox.empty():
-                # About to wait: whatever is judged must reach the reader first, and the
-                # reader must know this worker holds verdicts only because input stopped.
-                self._send()
-                if self.pending:
-                    self.outbox.put(("idle", self.wid, self.last_read))
-            message = self.inbox.get()
-            if message is None:
-                self.finished = True
-                return
-            if message == FLUSH:
-                return
-            for seq, line in message:
-                self.last_read = seq
-                record = line.parse()
-                if isinstance(record, InputError):
-                    self.out.append((seq, None, record))
-                else:
-                    self.pending.append(seq)
-                    yield record
-
-
 # --- the reader -------------------------------------------------------------------------
 
 
@@ -163,19 +105,14 @@ class _Pool:
     procs: list[SpawnProcess]
     inboxes: list[Queue[Any]]
     outbox: Queue[Any]
-    chunks: list[list[tuple[int, RawLine]]] = field(default_factory=list)
-    last_sent: list[int] = field(default_factory=list)  # last seq routed to each worker
-    idle_at: list[int] = field(default_factory=list)  # last seq a waiting worker had read
+    outstanding: list[int] = field(default_factory=list)  # lines sent, not yet returned
     done: set[int] = field(default_factory=set)
 
-    def send(self, wid: int) -> None:
-        if self.chunks[wid]:
-            self.inboxes[wid].put(self.chunks[wid])
-            self.chunks[wid] = []
-
-    def send_all(self) -> None:
-        for wid in range(len(self.procs)):
-            self.send(wid)
+    def send(self, chunk: list[tuple[int, RawLine]]) -> None:
+        """To the worker with the least work outstanding."""
+        wid = min(range(len(self.procs)), key=self.outstanding.__getitem__)
+        self.outstanding[wid] += len(chunk)
+        self.inboxes[wid].put(chunk)
 
     def receive(self) -> Any:
         """The next message; a worker that died without a word is an error, not a hang."""
@@ -207,18 +144,17 @@ def _started(options: CheckOptions) -> Iterator[_Pool]:
         # Set before the child imports numpy or torch, whose thread pools read them once.
         for proc in procs:
             proc.start()
-    pool = _Pool(procs, inboxes, outbox)
-    pool.chunks = [[] for _ in procs]
-    pool.last_sent = [-1] * len(procs)
-    pool.idle_at = [-1] * len(procs)
+    pool = _Pool(procs, inboxes, outbox, outstanding=[0] * len(procs))
     try:
         yield pool
     finally:
-        for proc in procs:
-            if proc.is_alive() and proc.pid is not None and len(pool.done) < len(procs):
-                proc.terminate()
+        for inbox in inboxes:
+            inbox.put(None)
         for proc in procs:
             proc.join(timeout=10)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=10)
         for box in [*inboxes, outbox]:
             box.cancel_join_thread()  # unread messages must not block our exit
             box.close()
@@ -243,104 +179,103 @@ def judge_parallel(
     lines: Iterable[RawLine | InputError],
     on_error: Callable[[InputError], None],
 ) -> Iterator[JudgedLine]:
-    """Judged lines in input order, from `options.workers` worker processes."""
+    """Judged lines in input order: the stateless rules in `options.workers` worker
+    processes, the stateful part here. The Moderator is built before any line is read,
+    so a broken ruleset fails before any output is touched."""
     from modrules.dumps import read_threads
 
-    _, thread_errors = read_threads(options.threads_file)
+    moderator = options.moderator.build()
+    threads, thread_errors = read_threads(options.threads_file)
     for error in thread_errors:
         on_error(error)
-    with _started(options) as pool:
-        yield from _Reorder(pool, options.max_in_flight, options.partition_by, on_error).run(lines)
+    with moderator, _started(options) as pool:
+        feed = _Feed(pool, threads, options.max_in_flight, on_error)
+        for verdict in moderator.moderate_prejudged(feed.items(lines)):
+            yield JudgedLine.of(verdict)
 
 
-class _Reorder:
-    """Routes lines to workers and writes results back in input order."""
+class _Feed:
+    """Reads lines, sends the valid ones to the workers in chunks, and hands each comment
+    on with its stateless findings in input order (invalid lines reported in their place)."""
 
     def __init__(
-        self, pool: _Pool, cap: int, by: str, on_error: Callable[[InputError], None]
+        self,
+        pool: _Pool,
+        threads: dict[str, Thread],
+        cap: int,
+        on_error: Callable[[InputError], None],
     ) -> None:
-        self.pool, self.cap, self.by, self.on_error = pool, cap, by, on_error
-        self.workers = len(pool.procs)
-        self.next_seq = 0  # the next line to hand out
-        self.head = 0  # the next line to write
-        self.owner: deque[int] = deque()  # worker of each line from head on
-        self.results: dict[int, Item] = {}
-        self.flushed_at = -1
-        self.warned = False
+        self.pool, self.threads, self.cap, self.on_error = pool, threads, cap, on_error
+        self.pending: deque[tuple[int, Comment | InputError]] = deque()  # read, in order
+        self.results: dict[int, Prejudged | None] = {}
+        self.chunk: list[tuple[int, RawLine]] = []
+        self.seq = 0
 
-    def run(self, lines: Iterable[RawLine | InputError]) -> Iterator[JudgedLine]:
-        pool = self.pool
-        for item in lines:
-            if isinstance(item, InputError):
-                # A read error (truncated gzip) has no line to judge: it keeps its place.
-                self.owner.append(-1)
-                self.results[self.next_seq] = (self.next_seq, None, item)
-                self.next_seq += 1
-            else:
-                wid = partition(item.raw, self.next_seq, self.workers, self.by)
-                pool.chunks[wid].append((self.next_seq, item))
-                pool.last_sent[wid] = self.next_seq
-                self.owner.append(wid)
-                self.next_seq += 1
-                if len(pool.chunks[wid]) >= CHUNK:
-                    pool.send(wid)
+    def items(self, lines: Iterable[RawLine | InputError]) -> Iterator[tuple[Comment, Thread | None, Prejudged]]:
+        source = iter(lines)
+        exhausted = False
+        while True:
+            while not exhausted and len(self.pending) < self.cap and len(self.chunk) < CHUNK:
+                item = next(source, None)
+                if item is None:
+                    exhausted = True
+                else:
+                    self._read(item)
+            if self.chunk and (exhausted or len(self.chunk) >= CHUNK or len(self.pending) >= self.cap):
+                self.pool.send(self.chunk)
+                self.chunk = []
+                self._poll()  # take what is back already, so judging here keeps pace
             yield from self._ready()
-            while self.next_seq - self.head >= self.cap:
-                yield from self._wait()
-        pool.send_all()
-        for inbox in pool.inboxes:
-            inbox.put(None)
-        while len(pool.done) < self.workers or self.head < self.next_seq:
-            yield from self._wait(ending=True)
+            if exhausted and not self.pending:
+                return
+            if (exhausted or len(self.pending) >= self.cap) and not self._head_ready():
+                self._receive()
 
-    def _ready(self) -> Iterator[JudgedLine]:
-        """Write every result that is next in order."""
-        while self.head in self.results:
-            _, line, error = self.results.pop(self.head)
-            self.owner.popleft()
-            self.head += 1
-            if error is not None:
-                self.on_error(error)
-            if line is not None:
-                yield line
+    def _read(self, item: RawLine | InputError) -> None:
+        record = item if isinstance(item, InputError) else item.parse()
+        self.pending.append((self.seq, record))
+        if not isinstance(record, InputError):
+            assert isinstance(item, RawLine)
+            self.chunk.append((self.seq, item))
+        self.seq += 1
 
-    def _wait(self, ending: bool = False) -> Iterator[JudgedLine]:
-        pool = self.pool
-        pool.send_all()  # a worker may be waiting for a part-filled chunk
-        message = pool.receive()
+    def _head_ready(self) -> bool:
+        return bool(self.pending) and (
+            isinstance(self.pending[0][1], InputError) or self.pending[0][0] in self.results
+        )
+
+    def _ready(self) -> Iterator[tuple[Comment, Thread | None, Prejudged]]:
+        while self._head_ready():
+            seq, record = self.pending.popleft()
+            if isinstance(record, InputError):
+                self.on_error(record)
+                continue
+            found = self.results.pop(seq) or _NOTHING
+            thread = self.threads.get(record.thread_id) if record.thread_id else None
+            yield record, thread, found
+
+    def _poll(self) -> None:
+        while True:
+            try:
+                message = self.pool.outbox.get_nowait()
+            except queue.Empty:
+                return
+            self._take(message)
+
+    def _receive(self) -> None:
+        self._take(self.pool.receive())
+
+    def _take(self, message: Any) -> None:
         kind, wid = message[0], message[1]
         if kind == "results":
-            for item in message[2]:
-                self.results[item[0]] = item
-        elif kind == "idle":
-            pool.idle_at[wid] = message[2]
+            self.pool.outstanding[wid] -= len(message[2])
+            self.results.update(message[2])
         elif kind == "done":
-            pool.done.add(wid)
+            self.pool.done.add(wid)
         elif kind == "failed":
-            pool.done.add(wid)
+            self.pool.done.add(wid)
             if message[3] is not None:
                 from modrules.rules import RulesetError
 
                 raise RulesetError(message[3])
             raise WorkerError(f"worker {wid} failed:\n{message[2]}")
-        yield from self._ready()
-        if not ending:
-            self._unstick()
-
-    def _unstick(self) -> None:
-        """At the cap, the next line to write may sit in a worker that holds verdicts until
-        later comments of its own arrive; if it has read all it was given, flush it."""
-        if self.next_seq - self.head < self.cap or self.head in self.results or not self.owner:
-            return
-        wid = self.owner[0]
-        if wid < 0 or self.pool.idle_at[wid] != self.pool.last_sent[wid] or self.flushed_at == self.head:
-            return
-        self.flushed_at = self.head
-        if not self.warned:
-            self.warned = True
-            print(
-                f"note: more than {self.cap:,} comments were held for stateful windows; "
-                "workers flushed early (raise --max-in-flight to keep every revision)",
-                file=sys.stderr,
-            )
-        self.pool.inboxes[wid].put(FLUSH)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,7 +34,7 @@ from modrules.model import Comment, InputError, Verdict
 from modrules.rules import load_ruleset
 
 DEFAULT_MAX_IN_FLIGHT = 100_000
-"""Comments read but not yet written, at most, with `--workers` (see parallel.py)."""
+"""Comments read but not yet judged, at most, with `--workers` (see parallel.py)."""
 
 
 class ModeratorSpec(BaseModel):
@@ -66,10 +66,6 @@ class CheckOptions(BaseModel):
     moderator: ModeratorSpec = Field(default_factory=ModeratorSpec)
     workers: int = Field(default=1, ge=1)
     max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, ge=1)
-    # What one worker owns. By author (the default), the account ledger, flooding and
-    # one author repeating themselves see exactly what one process sees; by thread, so do
-    # per-thread checks, but an author's strikes split over workers.
-    partition_by: Literal["author", "thread"] = "author"
 
 
 class CheckSummary(BaseModel):
