@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from itertools import filterfalse
 
 import numpy as np
 import regex
@@ -93,13 +94,12 @@ def _token_hashes(tokens: list[str]) -> list[int]:
     cache = _TOKEN_HASHES
     if len(cache) > 1 << 18:  # bounded: hostile input may bring endless new words
         cache.clear()
-    out = []
-    for token in tokens:
-        h = cache.get(token)
-        if h is None:
-            h = cache[token] = zlib.crc32(token.encode("utf-8", "replace"))
-        out.append(h)
-    return out
+    out: list[int | None] = list(map(cache.get, tokens))  # known words: one C loop
+    if None in out:
+        for i, token in enumerate(tokens):
+            if out[i] is None:
+                out[i] = cache[token] = zlib.crc32(token.encode("utf-8", "replace"))
+    return out  # type: ignore[return-value]  # no None left
 
 
 def signatures(token_lists: list[list[str]]) -> np.ndarray:
@@ -156,7 +156,8 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 def fingerprints(texts: list[str], min_content_words: int = 4) -> list[Fingerprint]:
     """The fingerprints of a batch of comments (one numpy pass for the signatures)."""
     token_lists = [words(text) for text in texts]
-    contents = [[t for t in tokens if t not in STOCK_WORDS] for tokens in token_lists]
+    stock = STOCK_WORDS.__contains__
+    contents = [list(filterfalse(stock, tokens)) for tokens in token_lists]
     informative = [_informative(content, min_content_words) for content in contents]
     # Similarity is on the content words: function words and stock phrases would make
     # formulaic but different comments ("Can we get a follow-up on X? ...") look alike,

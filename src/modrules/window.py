@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import heapq
 import struct
+from array import array
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
 from typing import Any, TypeVar
 
 import numpy as np
@@ -50,6 +50,9 @@ class Entry:
     bands: bytes
     incoherence: float
     informative: bool
+
+
+_FIRST_KEY = struct.Struct("<Q")
 
 
 def pack_keys(bands: tuple[int, ...]) -> bytes:
@@ -96,9 +99,10 @@ class RecentWindow:
         self.incoherence = np.zeros(capacity)
         self.informative = np.zeros(capacity, dtype=bool)
         # Band key → rows, oldest first: a bare row while a bucket holds one (most do: a
-        # window of 50,000 comments has 800,000 bucket entries), else a list. Lists, not
-        # sets, for their order.
-        self._by_band: dict[int, int | list[int]] = {}
+        # window of 50,000 comments has 800,000 bucket entries), else an array of int64:
+        # ordered, unlike a set, and gathered for numpy by memory copies (a list of
+        # Python ints took a conversion per row).
+        self._by_band: dict[int, int | array[int]] = {}
         self._by_author: dict[str, dict[int, None]] = {}
         self._by_thread: dict[tuple[str, str | None], dict[int, None]] = {}
         self._by_time: list[tuple[float, int, int]] = []  # (at, serial, row)
@@ -154,18 +158,16 @@ class RecentWindow:
         cap = self.max_candidates
         # A huge bucket (a mob of thousands): its latest entries are enough, and once
         # twice `cap` rows are gathered the other bands would mostly repeat them.
-        taken: list[list[int] | tuple[int]] = []
-        total = 0
+        gathered = array("q")
         for bucket in buckets:
             if isinstance(bucket, int):
-                taken.append((bucket,))
-                total += 1
+                gathered.append(bucket)
             else:
-                taken.append(bucket if len(bucket) <= cap else bucket[-cap:])
-                total += len(taken[-1])
-            if total >= 2 * cap:
+                gathered += bucket if len(bucket) <= cap else bucket[-cap:]  # copied in C
+            if len(gathered) >= 2 * cap:
                 break
-        found = np.fromiter(chain.from_iterable(taken), dtype=np.intp, count=total)
+        total = len(gathered)
+        found = np.frombuffer(gathered, dtype=np.int64)
         found.sort()  # np.unique by hand: its wrapper costs more than the work here
         if total > 1:
             found = found[np.concatenate(([True], found[1:] != found[:-1]))]
@@ -186,6 +188,16 @@ class RecentWindow:
         return self._within(
             np.fromiter(members, dtype=np.intp, count=len(members)), entry, window, False
         )
+
+    def author_rows_at_most(self, entry: Entry, thread_only: bool) -> int:
+        """An upper bound of `len(by_author(...))`, without numpy: the author's remembered
+        comments (in its thread, if asked), whenever posted."""
+        self._warm_up(entry.at)
+        if thread_only:
+            members = self._by_thread.get((entry.author_id, entry.thread_id))
+        else:
+            members = self._by_author.get(entry.author_id)
+        return len(members) if members else 0
 
     def similarity(self, entry: Entry, rows: Rows) -> np.ndarray:
         """Estimated Jaccard similarity of `entry` to each row."""
@@ -243,7 +255,7 @@ class RecentWindow:
             if bucket is None:
                 by_band[band] = row
             elif isinstance(bucket, int):
-                by_band[band] = [bucket, row]
+                by_band[band] = array("q", (bucket, row))
             else:
                 bucket.append(row)
         self._by_author.setdefault(entry.author_id, {})[row] = None
@@ -370,7 +382,7 @@ def _to_row(entry: Entry) -> RecentRow:
         entry.author_id,
         entry.thread_id,
         datetime.fromtimestamp(entry.at, UTC),
-        (format(keys(entry.bands)[0], "x"),) if entry.bands else (),
+        (format(_FIRST_KEY.unpack_from(entry.bands)[0], "x"),) if entry.bands else (),
         tuple(entry.signature.tolist()),
         entry.incoherence,
     )

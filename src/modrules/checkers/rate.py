@@ -54,6 +54,8 @@ class Rate(WindowPredicate):
             return None
         window, entry = found
         config = self.config
+        if window.author_rows_at_most(entry, config.per_thread) + 1 < config.min_comments:
+            return None  # too few comments by this author for a burst, whenever posted
         rows = window.by_author(entry, config.window, config.per_thread)
         if len(rows) + 1 < config.min_comments:
             return None
@@ -88,7 +90,8 @@ class Rate(WindowPredicate):
         if (scores.sum() + (1.0 - scores[may_repeat]).sum()) / len(scores) < threshold:
             return None
         sigs = np.vstack((entry.signature, window.signature[rows]))
-        same = np.count_nonzero(sigs[may_repeat][:, None, :] == sigs[None, :, :], axis=2)
+        # A boolean sum, not count_nonzero: with an axis, numpy makes that a sum anyway.
+        same = (sigs[may_repeat][:, None, :] == sigs[None, :, :]).sum(axis=2)
         same[np.arange(len(may_repeat)), may_repeat] = 0  # not a copy of itself
         copied = (same >= self.config.repeat_similarity * NUM_PERM).any(axis=1)
         scores[may_repeat[copied]] = 1.0

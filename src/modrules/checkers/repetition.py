@@ -60,6 +60,8 @@ class Repetition(WindowPredicate):
         config = self.config
         thread_only = config.scope == "thread"
         if config.same_author:
+            if window.author_rows_at_most(entry, thread_only) + 1 < config.min_repeats:
+                return None  # too few comments by this author to hold enough copies
             rows = window.by_author(entry, config.window, thread_only)
             rows = rows[window.informative[rows]]
         else:  # only informative comments have band keys: all these are
