@@ -34,6 +34,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core: no BLAS threads
 os.environ.setdefault("MODRULES_NO_ML", "1")
 
 from modrules import Moderator
+from modrules.gc_tuning import batch_gc
 from modrules.rules import load_ruleset
 from modrules.store import open_store
 
@@ -88,12 +89,13 @@ def run(
     most = 0
     flagged = 0
     started, cpu = time.perf_counter(), time.process_time()
-    for index, verdict in enumerate(moderator.moderate_many(comments)):
-        flagged += bool(verdict.violations)
-        if dump is not None:  # for comparing verdicts across versions (slows the run)
-            dump.append(verdict.model_dump_json())
-        if index % 1000 == 0:
-            most = max(most, len(retro.window))
+    with batch_gc():  # as `modrules check` runs
+        for index, verdict in enumerate(moderator.moderate_many(comments)):
+            flagged += bool(verdict.violations)
+            if dump is not None:  # for comparing verdicts across versions (slows the run)
+                dump.append(verdict.model_dump_json())
+            if index % 1000 == 0:
+                most = max(most, len(retro.window))
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     store.close()
     return {

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict
 
 from modrules.dumps import read_threads
 from modrules.engine import Moderator, Prejudged
+from modrules.gc_tuning import batch_gc
 from modrules.model import Comment, InputError, Thread
 from modrules.rules import Ruleset, load_ruleset
 from modrules.runner import (
@@ -170,7 +171,7 @@ def run_dask_check(
             on_error(error)
 
     try:
-        with Client(job.scheduler or cluster) as client, moderator:  # type: ignore[no-untyped-call]
+        with Client(job.scheduler or cluster) as client, moderator, batch_gc():  # type: ignore[no-untyped-call]
             futures = [
                 [
                     client.submit(

@@ -32,6 +32,7 @@ from multiprocessing.queues import Queue
 from typing import Any
 
 from modrules.engine import Moderator, Prejudged
+from modrules.gc_tuning import batch_gc
 from modrules.model import Comment, InputError, Thread
 from modrules.runner import CheckOptions, JudgedLine, ModeratorSpec, RawLine
 
@@ -67,8 +68,9 @@ def _worker_main(
             return
         _one_thread_each()  # torch may have been imported by the build
         threads, _ = read_threads(threads_file)  # the reader reports its errors
-        while (message := inbox.get()) is not None:
-            outbox.put(("results", wid, _prejudge(moderator, threads, message)))
+        with batch_gc():
+            while (message := inbox.get()) is not None:
+                outbox.put(("results", wid, _prejudge(moderator, threads, message)))
         outbox.put(("done", wid))
     except BaseException:  # noqa: BLE001 - everything goes back to the reader, which raises
         outbox.put(("failed", wid, traceback.format_exc(), None))
@@ -188,7 +190,7 @@ def judge_parallel(
     threads, thread_errors = read_threads(options.threads_file)
     for error in thread_errors:
         on_error(error)
-    with moderator, _started(options) as pool:
+    with moderator, _started(options) as pool, batch_gc():
         feed = _Feed(pool, threads, options.max_in_flight, on_error)
         for verdict in moderator.moderate_prejudged(feed.items(lines)):
             yield JudgedLine.of(verdict)

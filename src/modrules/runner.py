@@ -30,6 +30,7 @@ from modrules.dumps import (
     verdict_json,
 )
 from modrules.engine import Moderator
+from modrules.gc_tuning import batch_gc
 from modrules.model import Comment, InputError, Verdict
 from modrules.rules import load_ruleset
 
@@ -267,7 +268,8 @@ def judge_lines(
                 yield record
 
     def judged() -> Iterator[JudgedLine]:
-        with moderator:  # the store is flushed and closed when the stream ends
+        # The store is flushed and closed when the stream ends.
+        with moderator, batch_gc():
             for verdict in moderator.moderate_many(valid(), threads=threads):
                 yield JudgedLine.of(verdict)
 
