@@ -50,7 +50,8 @@ def run_rule_examples(moderator: Moderator, rule: Rule) -> list[ExampleOutcome]:
                 continue
             thread = None
             if example.thread is not None:
-                thread = Thread(id="example-thread", **example.thread.model_dump())
+                # Only what the example states: an unset language must not count as stated.
+                thread = Thread(id="example-thread", **example.thread.model_dump(exclude_unset=True))
             parent = None
             if example.parent is not None:
                 parent = Comment(id="example-parent", text=example.parent, thread_id="example-thread")
