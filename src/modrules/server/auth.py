@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from urllib.parse import quote, unquote
 
 from fastapi import HTTPException, Request
 
 COOKIE = "modrules_review"
+UNAUTHORIZED = "a valid token is required (Authorization: Bearer TOKEN)"
 
 
 def _sign(token: str, purpose: str, name: str) -> str:
@@ -20,20 +22,30 @@ def same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def header_token(request: Request) -> str | None:
-    authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
+def token_in(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The token of raw ASGI headers (names lower-case; the first of each name counts):
+    `Authorization: Bearer …`, else `X-Modrules-Token`."""
+    authorization: str | None = None
+    named: str | None = None
+    for name, value in headers:
+        if name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+        elif name == b"x-modrules-token" and named is None:
+            named = value.decode("latin-1")
+    if authorization is not None and authorization.lower().startswith("bearer "):
         return authorization[7:].strip()
-    return request.headers.get("x-modrules-token")
+    return named
+
+
+def header_token(request: Request) -> str | None:
+    return token_in(request.headers.raw)
 
 
 def check_header(request: Request, token: str) -> None:
     """401 unless the request carries the token (`Authorization: Bearer …` or `X-Modrules-Token`)."""
     supplied = header_token(request)
     if supplied is None or not same(supplied, token):
-        raise HTTPException(
-            401, detail="a valid token is required (Authorization: Bearer TOKEN)", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise HTTPException(401, detail=UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"})
 
 
 def session_cookie(token: str, name: str) -> str:

@@ -35,11 +35,29 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0),
             registry=self.registry,
         )
+        # Labelled children by label values: `labels()` takes a lock and builds a key each time.
+        self._children: dict[tuple[object, ...], Counter] = {}
+
+    def _child(self, metric: Counter, *values: str) -> Counter:
+        key = (metric, *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
+    def answered(self, route: str, status: int) -> None:
+        self._child(self.requests, route, str(status)).inc()
+
+    def judged(self, verdicts: list[Verdict], seconds: float) -> None:
+        """One POST /v1/moderate: its time and each verdict's action and categories."""
+        self.seconds.observe(seconds)
+        for verdict in verdicts:
+            self.count(verdict)
 
     def count(self, verdict: Verdict) -> None:
-        self.verdicts.labels(verdict.action.value).inc()
+        self._child(self.verdicts, verdict.action.value).inc()
         for category in verdict.categories:
-            self.violations.labels(category).inc()
+            self._child(self.violations, category).inc()
 
     def render(self) -> bytes:
         if os.environ.get(MULTIPROC_ENV):

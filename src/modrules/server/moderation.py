@@ -87,12 +87,3 @@ async def judge(judge_one: Judge, items: list[Item], budget_seconds: float) -> l
         out.append(judge_one(item.comment, thread=item.thread, parent=item.parent))
     return out
 
-
-def verdict_dict(verdict: Verdict) -> dict[str, Any]:
-    """The contract's fields (`skipped` and `account_reason` only when set)."""
-    data = verdict.model_dump(mode="json")
-    if not verdict.skipped:
-        del data["skipped"]
-    if data.get("account_reason") is None:
-        data.pop("account_reason", None)
-    return data
