@@ -91,6 +91,7 @@ class Moderator:
         self._stateful = frozenset(
             i for i, (rule, _) in enumerate(self._plan) if _is_stateful(rule)
         )
+        self._stateful_plan = [self._plan[i] for i in sorted(self._stateful)]
         self._order = {rule.id: i for i, (rule, _) in enumerate(self._plan)}
         self._stateful_preparers = _preparers_of(r for i, (r, _) in enumerate(self._plan) if i in self._stateful)
         self._stateless_preparers = _preparers_of(
@@ -213,7 +214,11 @@ class Moderator:
         violations: list[Violation] = []
         timed_out: list[SkippedRule] = []
         plan = self._plan
-        if self._prefilter:
+        if only is self._stateful:
+            # These few run whatever the prefilter would say (a closed gate only means the
+            # rule cannot fire): scanning every view for them alone costs more than it saves.
+            plan = self._stateful_plan
+        elif self._prefilter:
             # Rules whose gate the prefilter closed cannot fire: they are not run at all.
             chosen = set(self._always)
             opens = self._opens
