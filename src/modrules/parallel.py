@@ -182,18 +182,20 @@ def judge_parallel(
     on_error: Callable[[InputError], None],
 ) -> Iterator[JudgedLine]:
     """Judged lines in input order: the stateless rules in `options.workers` worker
-    processes, the stateful part here. The Moderator is built before any line is read,
-    so a broken ruleset fails before any output is touched."""
+    processes, the stateful part here. The Moderator is built (while the workers build
+    theirs) before any line is read, so a broken ruleset fails before any output is
+    touched."""
     from modrules.dumps import read_threads
 
-    moderator = options.moderator.build()
-    threads, thread_errors = read_threads(options.threads_file)
-    for error in thread_errors:
-        on_error(error)
-    with moderator, _started(options) as pool, batch_gc():
-        feed = _Feed(pool, threads, options.max_in_flight, on_error)
-        for verdict in moderator.moderate_prejudged(feed.items(lines)):
-            yield JudgedLine.of(verdict)
+    with _started(options) as pool:
+        moderator = options.moderator.build()
+        threads, thread_errors = read_threads(options.threads_file)
+        for error in thread_errors:
+            on_error(error)
+        with moderator, batch_gc():
+            feed = _Feed(pool, threads, options.max_in_flight, on_error)
+            for verdict in moderator.moderate_prejudged(feed.items(lines)):
+                yield JudgedLine.of(verdict)
 
 
 class _Feed:
