@@ -78,6 +78,12 @@ def test_look_ups_equal_a_scan_of_the_window(seed: int) -> None:
                 got = window.near(entry, span, thread_only).tolist()
                 assert len(got) == len(set(got))
                 assert set(got) == brute_near(window, entry, span, thread_only)
+                # Asked for at least k rows: all of them when k rows share a band at
+                # any time; else all of them or none (then fewer are near, too).
+                sharing = len(brute_near(window, entry, float("inf"), False))
+                for k in (2, 4):
+                    at_least = window.near(entry, span, thread_only, k).tolist()
+                    assert at_least == got if sharing >= k else at_least in (got, [])
             by_author = window.by_author(entry, span, thread_only).tolist()
             assert set(by_author) == brute_author(window, entry, span, thread_only)
             assert window.author_rows_at_most(entry, thread_only) >= len(by_author)

@@ -20,6 +20,7 @@ from modrules.text import fold_key
 NUM_PERM = 64
 BANDS = 16
 ROWS = NUM_PERM // BANDS  # 4 rows a band: pairs above Jaccard ~0.5 usually share one
+assert NUM_PERM == 64  # `agreements` counts a signature's matches as one uint64 of bits
 MAX_CHARS = 5000  # a comment's head is enough to fingerprint it (hostile text stays cheap)
 MAX_SHINGLES = 150  # words: a copy is recognised by its head
 
@@ -118,21 +119,26 @@ def signatures(token_lists: list[list[str]]) -> np.ndarray:
     if not rows:
         return out
     flat = np.array(hashes, dtype=np.uint64)
-    lengths = np.diff(np.append(np.array(starts, dtype=np.intp), len(flat)))
-    owner = np.repeat(np.arange(len(rows)), lengths)  # which list each word is from
-    # Each word with the next: a pair's own 32-bit hash. Across two lists there is no
-    # pair; that slot repeats the word's hash instead (a duplicate changes no minimum).
-    pairs = ((flat[:-1] * _PAIR + flat[1:] * _PAIR2) >> _SHIFT) ^ _PAIR_SALT
-    across = owner[:-1] != owner[1:]
-    pairs[across] = flat[:-1][across]
-    owners = np.concatenate((owner, owner[:-1]))
-    order = np.argsort(owners, kind="stable")
-    shingles = np.concatenate((flat, pairs))[order]
-    firsts = np.concatenate(([0], np.cumsum(np.bincount(owners, minlength=len(rows)))[:-1]))
+    firsts = np.array(starts, dtype=np.intp)
+    # Each word with the next: a pair's own 32-bit hash. Across two lists (and after the
+    # last word) there is no pair; that slot repeats the word's hash instead (a duplicate
+    # changes no minimum). Words and pairs are reduced apart, then the two minima taken:
+    # no sort to bring each list's shingles together.
+    pairs = np.empty_like(flat)
+    pairs[:-1] = ((flat[:-1] * _PAIR + flat[1:] * _PAIR2) >> _SHIFT) ^ _PAIR_SALT
+    ends = firsts[1:] - 1
+    pairs[ends] = flat[ends]
+    pairs[-1] = flat[-1]
+    out[rows] = np.minimum(_min_permuted(flat, firsts), _min_permuted(pairs, firsts))
+    return out
+
+
+def _min_permuted(shingles: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+    """The minimum of each segment (starting at `firsts`) under each permutation."""
     permuted = shingles.astype(np.uint32)[:, None] * _A
     permuted ^= permuted >> _FOLD
-    out[rows] = np.minimum.reduceat(permuted, firsts, axis=0)
-    return out
+    minima: np.ndarray = np.minimum.reduceat(permuted, firsts, axis=0)
+    return minima
 
 
 def minhash(tokens: list[str]) -> np.ndarray:
@@ -148,13 +154,53 @@ def band_keys(signatures_: np.ndarray) -> list[tuple[int, ...]]:
     return [tuple(row) for row in keys.tolist()]
 
 
+def agreements(equal: np.ndarray) -> np.ndarray:
+    """`equal.sum(axis=-1)` for a boolean array whose last axis is NUM_PERM long, at a
+    third of the cost: numpy sums booleans one by one, while packed eight to a byte they
+    are counted a uint64 (NUM_PERM of them) at a time."""
+    if not hasattr(np, "bitwise_count"):  # numpy < 2
+        total: np.ndarray = equal.sum(axis=-1)
+        return total
+    packed = np.packbits(equal, axis=-1).view(np.uint64)
+    counts: np.ndarray = np.bitwise_count(packed)[..., 0]
+    return counts
+
+
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimated Jaccard similarity of the two shingle sets."""
     return float(np.count_nonzero(a == b)) / NUM_PERM
 
 
+# Fingerprints of recent short texts: a sixth of a comment stream can be verbatim copies
+# (a mob pasting its text), each fingerprinted once. Bounded, oldest forgotten first.
+_RECENT: dict[tuple[int, str], Fingerprint] = {}
+MAX_RECENT = 8192
+MAX_CACHED_CHARS = 2000
+
+
 def fingerprints(texts: list[str], min_content_words: int = 4) -> list[Fingerprint]:
     """The fingerprints of a batch of comments (one numpy pass for the signatures)."""
+    recent = _RECENT
+    found = [recent.get((min_content_words, text)) for text in texts]
+    todo = list(dict.fromkeys(t for t, fp in zip(texts, found, strict=True) if fp is None))
+    if not todo:
+        return found  # type: ignore[return-value]  # no None left
+    fresh = dict(zip(todo, _fingerprints(todo, min_content_words), strict=True))
+    for text, fp in fresh.items():
+        if len(text) <= MAX_CACHED_CHARS:
+            if len(recent) >= MAX_RECENT:
+                del recent[next(iter(recent))]
+            # Its own copy of the signature: a row of the batch's array would keep the
+            # whole batch alive.
+            signature = fp.signature.copy()
+            signature.flags.writeable = False
+            recent[min_content_words, text] = Fingerprint(
+                signature, fp.bands, fp.incoherence, fp.informative
+            )
+    return [fresh[t] if fp is None else fp for t, fp in zip(texts, found, strict=True)]
+
+
+def _fingerprints(texts: list[str], min_content_words: int) -> list[Fingerprint]:
     token_lists = [words(text) for text in texts]
     stock = STOCK_WORDS.__contains__
     contents = [list(filterfalse(stock, tokens)) for tokens in token_lists]
@@ -168,6 +214,7 @@ def fingerprints(texts: list[str], min_content_words: int = 4) -> list[Fingerpri
             for content, tokens, ok in zip(contents, token_lists, informative, strict=True)
         ]
     )
+    sigs.flags.writeable = False  # shared by every copy of a text (see `_RECENT`)
     keys = band_keys(sigs)
     return [
         Fingerprint(

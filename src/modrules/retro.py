@@ -58,10 +58,14 @@ class Retro:
             if any(p.lookback() is not None for p in rule.condition.predicates())
         ]
         self._rule_ids = {rule.id for rule in self.stateful_rules}
+        self._rank = {rule.id: i for i, rule in enumerate(moderator.ruleset.rules)}
         self._held: dict[str, Held] = {}  # re-judgeable comments, by id, oldest first
         # Ids in `_held` whose verdict a stateful rule flags: a growing mob names hundreds
         # of them for every new member, and a set intersection finds them at C speed.
         self._flagged: set[str] = set()
+        # Those of `_flagged` not yet marked stale: a mob's members are named again by
+        # every new member, and only the ones not yet marked need an attribute set.
+        self._calm: set[str] = set()
         self._order: deque[Held] = deque()  # the same, for pruning by time
         self._batch: deque[Held] | None = None  # the output buffer while in batch
         self.revisions: deque[Verdict] = deque(maxlen=MAX_REVISIONS)
@@ -145,6 +149,7 @@ class Retro:
             if self._held.get(old.doc.comment.id) is old:
                 del self._held[old.doc.comment.id]
                 self._flagged.discard(old.doc.comment.id)
+                self._calm.discard(old.doc.comment.id)
 
     def _mark(self, held: Held) -> None:
         """Keep `_flagged` in step with a held comment's (new) verdict."""
@@ -154,8 +159,11 @@ class Retro:
         violations = held.verdict.violations
         if violations and any(v.rule in self._rule_ids for v in violations):
             self._flagged.add(comment_id)
+            if not held.stale:
+                self._calm.add(comment_id)
         else:
             self._flagged.discard(comment_id)
+            self._calm.discard(comment_id)
 
     def _revise(self, doc: Document) -> None:
         """Re-judge, on the stateful rules, the comments `doc` was found to belong with
@@ -172,6 +180,7 @@ class Retro:
                 continue  # out of the window already: its verdict stands
             if held.doc.comment.id in self._flagged:
                 held.stale = True  # its message will name the mob as it finally is
+                self._calm.discard(held.doc.comment.id)
                 continue
             held.doc.set_signal(RELATED, set())
             revised = self._rejudge(held)
@@ -189,10 +198,13 @@ class Retro:
         process, and with a ledger the order decides which revision's strike reaches a
         threshold — a replayed dump must give the same account actions."""
         flagged = ids & self._flagged
-        held = self._held
-        for comment_id in flagged:
-            held[comment_id].stale = True
-        todo = [i for i in ids if i not in flagged] if flagged else list(ids)
+        calm = flagged & self._calm if flagged else flagged
+        if calm:
+            held = self._held
+            for comment_id in calm:
+                held[comment_id].stale = True
+            self._calm -= calm
+        todo = list(ids - flagged) if flagged else list(ids)
         todo.sort(key=self._age, reverse=True)
         return todo
 
@@ -225,8 +237,8 @@ class Retro:
         ]:
             return None
         kept = [v for v in old.violations if v.rule not in self._rule_ids]
-        order = {rule.id: i for i, rule in enumerate(self.moderator.ruleset.rules)}
-        violations = sorted(kept + fresh, key=lambda v: order.get(v.rule, len(order)))
+        rank = self._rank
+        violations = sorted(kept + fresh, key=lambda v: rank.get(v.rule, len(rank)))
         verdict = self.moderator._verdict(held.doc, violations)
         verdict.skipped = list(old.skipped)
         return verdict

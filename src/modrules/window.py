@@ -28,7 +28,15 @@ from typing import Any, TypeVar
 import numpy as np
 
 from modrules.checkers.base import CompileContext, Document, Predicate
-from modrules.fingerprint import NUM_PERM, Fingerprint, band_keys, fingerprint, fingerprints
+from modrules.fingerprint import (
+    BANDS,
+    NUM_PERM,
+    Fingerprint,
+    agreements,
+    band_keys,
+    fingerprint,
+    fingerprints,
+)
 from modrules.store.base import RecentComment, RecentRow, Store
 from modrules.store.memory import MemoryStore
 
@@ -59,8 +67,13 @@ def pack_keys(bands: tuple[int, ...]) -> bytes:
     return struct.pack(f"<{len(bands)}Q", *bands)
 
 
+_KEYS = struct.Struct(f"<{BANDS}Q")
+
+
 def keys(bands: bytes) -> tuple[int, ...]:
     """The band keys of an entry, as the index's dict keys."""
+    if len(bands) == _KEYS.size:
+        return _KEYS.unpack(bands)
     return struct.unpack(f"<{len(bands) // 8}Q", bands)
 
 
@@ -144,34 +157,45 @@ class RecentWindow:
         if self.store is None or not self._pending:
             return
         items, self._pending = self._pending, []
-        self.store.add_recent_rows([_to_row(e) for e in items])
+        # One conversion for the batch's signatures: per entry, numpy's call overhead
+        # was most of the cost.
+        signatures = np.stack([e.signature for e in items]).tolist()
+        self.store.add_recent_rows(
+            [_to_row(e, tuple(s)) for e, s in zip(items, signatures, strict=True)]
+        )
         self.store.prune_recent(datetime.fromtimestamp(self.clock - self.horizon, UTC))
 
     # --- queries -----------------------------------------------------------------
-    def near(self, entry: Entry, window: float, thread_only: bool) -> Rows:
+    def near(self, entry: Entry, window: float, thread_only: bool, at_least: int = 1) -> Rows:
         """Rows sharing an LSH band with `entry`, within `window` seconds of it (in its
-        thread, if asked); its own row excluded."""
+        thread, if asked); its own row excluded. When fewer than `at_least` rows share a
+        band at all, whenever posted, it may return none (a caller needing that many has
+        no use for them)."""
         self._warm_up(entry.at)
-        buckets = [b for b in map(self._by_band.get, keys(entry.bands)) if b is not None]
-        if not buckets:
-            return np.zeros(0, dtype=np.intp)
         cap = self.max_candidates
         # A huge bucket (a mob of thousands): its latest entries are enough, and once
         # twice `cap` rows are gathered the other bands would mostly repeat them.
         gathered = array("q")
-        for bucket in buckets:
+        for bucket in map(self._by_band.get, keys(entry.bands)):
+            if bucket is None:
+                continue
             if isinstance(bucket, int):
                 gathered.append(bucket)
             else:
                 gathered += bucket if len(bucket) <= cap else bucket[-cap:]  # copied in C
             if len(gathered) >= 2 * cap:
                 break
-        total = len(gathered)
+        total = len(gathered)  # counting repeats: at least the distinct rows
+        if total == 0 or total < at_least:
+            return np.zeros(0, dtype=np.intp)
         found = np.frombuffer(gathered, dtype=np.int64)
         found.sort()  # np.unique by hand: its wrapper costs more than the work here
         if total > 1:
-            found = found[np.concatenate(([True], found[1:] != found[:-1]))]
-        rows = self._within(found, entry, window, thread_only)
+            first = np.empty(total, dtype=bool)
+            first[0] = True
+            np.not_equal(found[1:], found[:-1], out=first[1:])
+            found = found[first]
+        rows = self._within(found, entry, window, thread_only, self._rows.get(entry.comment_id))
         if len(rows) > cap:  # the ones nearest in time
             rows = rows[np.argsort(np.abs(self.at[rows] - entry.at), kind="stable")[:cap]]
         return rows
@@ -186,7 +210,11 @@ class RecentWindow:
         if not members:
             return np.zeros(0, dtype=np.intp)
         return self._within(
-            np.fromiter(members, dtype=np.intp, count=len(members)), entry, window, False
+            np.fromiter(members, dtype=np.intp, count=len(members)),
+            entry,
+            window,
+            False,
+            self._rows.get(entry.comment_id),
         )
 
     def author_rows_at_most(self, entry: Entry, thread_only: bool) -> int:
@@ -201,8 +229,9 @@ class RecentWindow:
 
     def similarity(self, entry: Entry, rows: Rows) -> np.ndarray:
         """Estimated Jaccard similarity of `entry` to each row."""
-        same: np.ndarray = (self.signature[rows] == entry.signature).sum(axis=1)
-        return same / NUM_PERM
+        same = agreements(self.signature.take(rows, axis=0) == entry.signature)
+        similar: np.ndarray = same / NUM_PERM
+        return similar
 
     def comment_ids(self, rows: Rows) -> list[str]:
         found: list[str] = self.ids[rows].tolist()
@@ -216,11 +245,13 @@ class RecentWindow:
         found = [self._entries[row] for row in rows.tolist()]
         return [e for e in found if e is not None]
 
-    def _within(self, rows: Rows, entry: Entry, window: float, thread_only: bool) -> Rows:
-        keep = np.abs(self.at[rows] - entry.at) <= window
+    def _within(
+        self, rows: Rows, entry: Entry, window: float, thread_only: bool, own: int | None
+    ) -> Rows:
+        """`rows` within `window` seconds of `entry` (in its thread, if asked), but `own`."""
+        keep = np.abs(self.at.take(rows) - entry.at) <= window
         if thread_only:
-            keep &= self.thread[rows] == hash(entry.thread_id)
-        own = self._rows.get(entry.comment_id)
+            keep &= self.thread.take(rows) == hash(entry.thread_id)
         if own is not None:
             keep &= rows != own
         result: Rows = rows[keep]
@@ -251,10 +282,11 @@ class RecentWindow:
         self.informative[row] = entry.informative
         by_band = self._by_band
         for band in keys(entry.bands):
-            bucket = by_band.get(band)
-            if bucket is None:
-                by_band[band] = row
-            elif isinstance(bucket, int):
+            # One look-up for a new key (most are): this row is the bucket.
+            bucket = by_band.setdefault(band, row)
+            if bucket is row:
+                continue
+            if isinstance(bucket, int):
                 by_band[band] = array("q", (bucket, row))
             else:
                 bucket.append(row)
@@ -372,7 +404,7 @@ def _entry(doc: Document, fp: Fingerprint) -> Entry:
     )
 
 
-def _to_row(entry: Entry) -> RecentRow:
+def _to_row(entry: Entry, signature: tuple[int, ...]) -> RecentRow:
     # One band key per informative comment goes to the store: it marks the comment
     # informative and lets another process find exact copies, while the write stays
     # one row (or two) per comment; the window rebuilds every band from the signature.
@@ -383,7 +415,7 @@ def _to_row(entry: Entry) -> RecentRow:
         entry.thread_id,
         datetime.fromtimestamp(entry.at, UTC),
         (format(_FIRST_KEY.unpack_from(entry.bands)[0], "x"),) if entry.bands else (),
-        tuple(entry.signature.tolist()),
+        signature,
         entry.incoherence,
     )
 

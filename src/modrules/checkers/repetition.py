@@ -64,8 +64,12 @@ class Repetition(WindowPredicate):
                 return None  # too few comments by this author to hold enough copies
             rows = window.by_author(entry, config.window, thread_only)
             rows = rows[window.informative[rows]]
+            if len(rows) + 1 < config.min_repeats:
+                return None
         else:  # only informative comments have band keys: all these are
-            rows = window.near(entry, config.window, thread_only)
+            rows = window.near(entry, config.window, thread_only, config.min_authors - 1)
+            if len(rows) + 1 < config.min_authors:
+                return None  # each candidate adds one account at most
         scores = window.similarity(entry, rows)
         close = scores >= config.similarity
         chosen = rows[close]
