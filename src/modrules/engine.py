@@ -244,17 +244,11 @@ class Moderator:
         comment judged with `moderate_prejudged` in input order gets the same verdict as
         from `moderate_many`. Batched like `moderate_many` (ML models see whole batches)."""
         stateless = frozenset(range(len(self._plan))) - self._stateful
-        batch: list[Document] = []
-        for comment, thread in comments:
-            batch.append(Document(comment, TextViews(comment.text), thread))
-            if len(batch) >= self.batch_size:
-                yield from self._prejudge_batch(batch, stateless)
-                batch = []
-        yield from self._prejudge_batch(batch, stateless)
+        docs = (Document(comment, TextViews(comment.text), thread) for comment, thread in comments)
+        for batch in _batches(docs, self.batch_size):
+            yield from self._prejudge_batch(batch, stateless)
 
     def _prejudge_batch(self, docs: list[Document], stateless: frozenset[int]) -> Iterator[Prejudged]:
-        if not docs:
-            return
         for preparer in self._stateless_preparers:
             preparer.prepare(docs)
         for doc in docs:
@@ -326,17 +320,10 @@ class Moderator:
     def _judge_documents(
         self, docs: Iterable[Document], preparers: list[BatchPreparer]
     ) -> Iterator[Verdict]:
-        batch: list[Document] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= self.batch_size:
-                yield from self._judge_batch(batch, preparers)
-                batch = []
-        yield from self._judge_batch(batch, preparers)
+        for batch in _batches(docs, self.batch_size):
+            yield from self._judge_batch(batch, preparers)
 
     def _judge_batch(self, docs: list[Document], preparers: list[BatchPreparer]) -> Iterator[Verdict]:
-        if not docs:
-            return
         # Batch work (model inference) for the whole batch at once, then rule by rule.
         for preparer in preparers:
             preparer.prepare(docs)
@@ -456,6 +443,18 @@ def _as_thread(value: ThreadLike) -> Thread | None:
 
 
 _NOTHING = Prejudged()
+
+
+def _batches(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """Consecutive lists of `size` documents (the last one shorter), none empty."""
+    batch: list[Document] = []
+    for doc in docs:
+        batch.append(doc)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _is_stateful(rule: Rule) -> bool:
