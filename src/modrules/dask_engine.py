@@ -155,13 +155,6 @@ def run_dask_check(
     out_dir = Path(job.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     per_shard = max(1, math.ceil((job.partitions or len(job.shards)) / max(1, len(job.shards))))
-    cluster = (
-        None
-        if job.scheduler
-        else LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=job.workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-    )
     tally = Tally()
     errors: list[InputError] = []
 
@@ -170,8 +163,13 @@ def run_dask_check(
         if on_error is not None:
             on_error(error)
 
+    cluster = None
     try:
-        with Client(job.scheduler or cluster) as client, moderator, batch_gc():  # type: ignore[no-untyped-call]
+        if not job.scheduler:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=job.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        with Client(job.scheduler or cluster) as client, batch_gc():  # type: ignore[no-untyped-call]
             futures = [
                 [
                     client.submit(
@@ -189,6 +187,7 @@ def run_dask_check(
                     tally.add(judged)
                     writer.write(judged.json)
     finally:
+        moderator.close()  # the window flushed to the store, the store closed
         if cluster is not None:
             cluster.close()
     tally.invalid = len(errors)
