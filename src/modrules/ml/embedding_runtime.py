@@ -7,12 +7,13 @@ MODRULES_ML_PRECISION):
   whichever is faster per unit of work, probing the other now and then: a second thread
   can only help on an idle core, and was slower than one whenever another process held
   a core here (the issue saw 20-30x slower), which changes from minute to minute.
-- `precision: fp32` (the default) keeps the scores the rules were calibrated with.
-  `bf16` (or `auto`: bf16 where the CPU multiplies bfloat16 natively, AMX or AVX512-BF16)
-  computes the matrix products in bfloat16 (torch autocast; layer norms and softmax stay
-  float32): ~1.8x less CPU per comment, embeddings within cosine 0.9999 of float32, but
-  scores move by up to ~0.0015, enough to flip a comment sitting on a threshold (1 of
-  the 454 dev-set comments), so it is opt-in.
+- `precision: auto` (the default) computes the matrix products in bfloat16 where the
+  CPU multiplies bfloat16 natively (AMX or AVX512-BF16; torch autocast, layer norms and
+  softmax stay float32), float32 elsewhere: ~1.8x less CPU per comment, embeddings within
+  cosine 0.9999 of float32. Scores move by up to ~0.0015, which can flip a comment sitting
+  exactly on a threshold (1 of the 454 dev-set comments: an off-topic similarity of 0.0508
+  in float32, 0.04998 in bfloat16, threshold 0.05). `fp32` keeps float32 everywhere (the
+  same scores on every CPU); `bf16` forces bfloat16 (slow where it is emulated).
 
 Nothing here imports torch at module level.
 """
@@ -36,7 +37,7 @@ class EmbeddingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     threads: Annotated[int, Field(ge=1, le=256)] | Literal["auto"] = "auto"
-    precision: Literal["auto", "fp32", "bf16"] = "fp32"
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     # Texts per forward pass. The texts of a call are sorted by length first, so small
     # passes pad little; larger ones measured slower here (32: -15%, 64: -40%).
     batch_size: int = Field(default=8, ge=1, le=256)
