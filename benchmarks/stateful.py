@@ -72,6 +72,15 @@ def ruleset_dir(root: Path, window: int) -> Path:
     return root
 
 
+def flush_redis(url: str) -> None:
+    """Start from an empty database, as a fresh SQLite file does."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
 def run(
     comments: list[dict[str, Any]],
     rules: Path,
@@ -117,7 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("corpus")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--window-comments", type=int, default=50_000)
-    parser.add_argument("--store", choices=["memory", "sqlite"], default="sqlite")
+    parser.add_argument("--store", choices=["memory", "sqlite", "redis"], default="sqlite")
+    parser.add_argument(
+        "--redis-url", default="redis://127.0.0.1:6379/0", help="with --store redis (flushed!)"
+    )
     parser.add_argument(
         "--ledger", action="store_true", help="also enforce every verdict (strikes)"
     )
@@ -129,7 +141,13 @@ def main(argv: list[str] | None = None) -> int:
     window = window_seconds(comments, args.window_comments)
     with tempfile.TemporaryDirectory() as tmp:
         rules = ruleset_dir(Path(tmp) / "rules", window)
-        url = "memory" if args.store == "memory" else f"sqlite:///{Path(tmp) / 'state.db'}"
+        url = {
+            "memory": "memory",
+            "sqlite": f"sqlite:///{Path(tmp) / 'state.db'}",
+            "redis": args.redis_url,
+        }[args.store]
+        if args.store == "redis":
+            flush_redis(url)
         dump: list[str] | None = [] if args.verdicts else None
         result = run(comments, rules, url, args.ledger, dump)
         if args.verdicts and dump is not None:

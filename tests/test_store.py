@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ from modrules.store import (
     Strike,
     open_store,
 )
+from modrules.store.base import to_us
 from modrules.store.sqlite import SQLiteStore
 from tests.redis_server import RedisServer, redis_server, redis_url  # noqa: F401
 
@@ -316,6 +318,46 @@ def test_readding_a_comment_replaces_it(store: Store) -> None:
     store.add_recent([recent("c9", "a", "t", 1, "x"), recent("c9", "a", "t", 2, "y")])
     assert store.recent_by_bands(["x"], at(-1)) == []
     assert [r.at for r in store.recent_by_bands(["y"], at(-1))] == [at(2)]
+
+
+def test_rows_from_the_window_read_back_as_comments(store: Store) -> None:
+    """`add_recent_rows` takes what the window has (microseconds, signature bytes) and
+    means the same as `add_recent`; an id already remembered is replaced, even when the
+    rest of the batch is new."""
+    signature = tuple(range(0, 2**32, 2**26))  # 64 uint32s, high ones included
+    packed = struct.pack("<64I", *signature)
+    store.add_recent([recent("c1", "a", "t1", 0, "old")])
+    store.add_recent_rows(
+        [
+            ("c1", "b", "t2", to_us(at(3)), ("new",), packed, 0.5),
+            ("c2", "a", None, to_us(at(4)), (), packed, 1.0),
+        ]
+    )
+    got = store.recent_since(at(-1))
+    assert got == [
+        RecentComment(
+            comment_id="c1",
+            author_id="b",
+            thread_id="t2",
+            at=at(3),
+            bands=("new",),
+            signature=signature,
+            incoherence=0.5,
+        ),
+        RecentComment(
+            comment_id="c2",
+            author_id="a",
+            at=at(4),
+            thread_id=None,
+            signature=signature,
+            incoherence=1.0,
+        ),
+    ]
+    assert store.recent_by_bands(["old"], at(-1)) == []
+    assert ids(store.recent_by_bands(["new"], at(-1))) == ["c1"]
+    assert ids(store.recent_by_author("a", at(-1))) == ["c2"]
+    assert store.prune_recent(at(3.5)) == 1
+    assert store.recent_by_bands(["new"], at(-1)) == []
 
 
 def test_recent_since_and_pruning(store: Store) -> None:

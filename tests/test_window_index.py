@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import random
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from modrules import fingerprint as fp
 from modrules.fingerprint import NUM_PERM
+from modrules.store import open_store
 from modrules.window import Entry, RecentWindow, keys, pack_keys
+from tests.redis_server import redis_server, redis_url  # noqa: F401 - fixtures
 
 BANDS = [[random.Random(b).getrandbits(64) for _ in range(6)] for b in range(16)]
 
@@ -123,3 +126,58 @@ def test_token_hashes_are_crc32_whatever_the_cache_holds() -> None:
     fp._TOKEN_HASHES.clear()
     assert fp._token_hashes(tokens[::-1]) == expected[::-1]
     assert fp._token_hashes([]) == []
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_a_window_written_to_a_store_warms_a_new_one_identically(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """What the window writes (times in microseconds, signatures as bytes, one band key)
+    reads back as the same entries: signature, time, author, thread, incoherence, band
+    keys rebuilt from the signature."""
+    url = (
+        f"sqlite:///{tmp_path / 's.db'}"
+        if kind == "sqlite"
+        else request.getfixturevalue("redis_url")
+    )
+    texts = ["The minister lied about the pipeline deal, resign now", "Agreed.", "zxcvbnm qwerty"]
+    found = fp.fingerprints(texts * 3)
+    written = []
+    for i, print_ in enumerate(found):
+        stamp = 1_700_000_000_123_457 + i * 61_000_001  # whole microseconds, odd ones
+        written.append(
+            Entry(
+                comment_id=f"c{i}",
+                author_id=f"a{i % 2}",
+                thread_id=None if i == 4 else f"t{i % 3}",
+                at=stamp / 1_000_000,
+                at_us=stamp if i % 2 else None,  # unknown: converted from `at`
+                signature=print_.signature,
+                bands=pack_keys(fp.band_keys(print_.signature[None, :])[0])
+                if print_.informative
+                else b"",
+                incoherence=print_.incoherence,
+                informative=print_.informative,
+            )
+        )
+    with open_store(url) as store:
+        window = RecentWindow(store, horizon=3600.0, flush_every=4)
+        for entry in written:
+            window.add(entry)
+        window.flush()
+    with open_store(url) as store:
+        warm = RecentWindow(store, horizon=3600.0)
+        warm.near(written[-1], 60.0, False)  # the first query warms it up
+        again = {e.comment_id: e for e in warm.entries(np.array(sorted(warm._rows.values())))}
+    assert sorted(again) == sorted(e.comment_id for e in written)
+    for entry in written:
+        got = again[entry.comment_id]
+        assert got.signature.tolist() == entry.signature.tolist()
+        assert (got.at, got.author_id, got.thread_id) == (
+            entry.at,
+            entry.author_id,
+            entry.thread_id,
+        )
+        assert (got.bands, got.informative) == (entry.bands, entry.informative)
+        assert got.incoherence == entry.incoherence
+        assert got.at_us == round(entry.at * 1_000_000)

@@ -37,7 +37,7 @@ from modrules.fingerprint import (
     fingerprint,
     fingerprints,
 )
-from modrules.store.base import RecentComment, RecentRow, Store
+from modrules.store.base import RecentComment, RecentRow, Store, to_us
 from modrules.store.memory import MemoryStore
 
 K = TypeVar("K")
@@ -58,6 +58,9 @@ class Entry:
     bands: bytes
     incoherence: float
     informative: bool
+    # `at` as the store keeps it (integer microseconds), when known exactly: converting
+    # back from the float cost more than the write.
+    at_us: int | None = None
 
 
 _FIRST_KEY = struct.Struct("<Q")
@@ -157,11 +160,12 @@ class RecentWindow:
         if self.store is None or not self._pending:
             return
         items, self._pending = self._pending, []
-        # One conversion for the batch's signatures: per entry, numpy's call overhead
-        # was most of the cost.
-        signatures = np.stack([e.signature for e in items]).tolist()
+        # One conversion for the batch's signatures (per entry, numpy's call overhead was
+        # most of the cost), to the bytes a store keeps.
+        data = np.stack([e.signature for e in items]).astype("<u4", copy=False).tobytes()
+        size = NUM_PERM * 4
         self.store.add_recent_rows(
-            [_to_row(e, tuple(s)) for e, s in zip(items, signatures, strict=True)]
+            [_to_row(e, data[i * size : (i + 1) * size]) for i, e in enumerate(items)]
         )
         self.store.prune_recent(datetime.fromtimestamp(self.clock - self.horizon, UTC))
 
@@ -229,9 +233,14 @@ class RecentWindow:
 
     def similarity(self, entry: Entry, rows: Rows) -> np.ndarray:
         """Estimated Jaccard similarity of `entry` to each row."""
-        same = agreements(self.signature.take(rows, axis=0) == entry.signature)
-        similar: np.ndarray = same / NUM_PERM
+        similar: np.ndarray = self.agreements(entry, rows) / NUM_PERM
         return similar
+
+    def agreements(self, entry: Entry, rows: Rows) -> np.ndarray:
+        """How many of the NUM_PERM signature values of each row equal `entry`'s (the
+        similarity times NUM_PERM, exactly)."""
+        same: np.ndarray = agreements(self.signature.take(rows, axis=0) == entry.signature)
+        return same
 
     def comment_ids(self, rows: Rows) -> list[str]:
         found: list[str] = self.ids[rows].tolist()
@@ -369,6 +378,11 @@ def _no_ids(_: Document) -> set[str]:
     return set()
 
 
+# A comment's Fingerprint computed elsewhere (a `--workers` worker) and checked against
+# its text by the engine: used as it is, not computed again.
+FINGERPRINT = "window.fingerprint"
+
+
 class WindowPreparer:
     """Fingerprints a batch of comments at once (one numpy pass for their signatures)
     before the stateful predicates look at them one by one."""
@@ -381,7 +395,9 @@ class WindowPreparer:
             and d.comment.author_id is not None
             and d.comment.created_at is not None
         ]
-        for doc, fp in zip(todo, fingerprints([d.text for d in todo]), strict=True):
+        fresh = iter(fingerprints([d.text for d in todo if FINGERPRINT not in d._signals]))
+        for doc in todo:
+            fp = doc._signals[FINGERPRINT] if FINGERPRINT in doc._signals else next(fresh)
             doc.set_signal(ENTRY, _entry(doc, fp))
 
 
@@ -392,11 +408,13 @@ def _make_entry(doc: Document) -> Entry:
 def _entry(doc: Document, fp: Fingerprint) -> Entry:
     comment = doc.comment
     assert comment.author_id is not None and comment.created_at is not None
+    at_us = to_us(comment.created_at)
     return Entry(
         comment_id=comment.id,
         author_id=comment.author_id,
         thread_id=comment.thread_id,
-        at=epoch(comment.created_at),
+        at=at_us / 1_000_000,  # exactly `epoch(created_at)`: both divide the same integer
+        at_us=at_us,
         signature=fp.signature,
         bands=pack_keys(fp.bands),
         incoherence=fp.incoherence,
@@ -404,7 +422,7 @@ def _entry(doc: Document, fp: Fingerprint) -> Entry:
     )
 
 
-def _to_row(entry: Entry, signature: tuple[int, ...]) -> RecentRow:
+def _to_row(entry: Entry, signature: bytes) -> RecentRow:
     # One band key per informative comment goes to the store: it marks the comment
     # informative and lets another process find exact copies, while the write stays
     # one row (or two) per comment; the window rebuilds every band from the signature.
@@ -413,7 +431,7 @@ def _to_row(entry: Entry, signature: tuple[int, ...]) -> RecentRow:
         entry.comment_id,
         entry.author_id,
         entry.thread_id,
-        datetime.fromtimestamp(entry.at, UTC),
+        to_us(datetime.fromtimestamp(entry.at, UTC)) if entry.at_us is None else entry.at_us,
         (format(_FIRST_KEY.unpack_from(entry.bands)[0], "x"),) if entry.bands else (),
         signature,
         entry.incoherence,
@@ -431,6 +449,7 @@ def _from_recent(item: RecentComment) -> Entry:
         author_id=item.author_id,
         thread_id=item.thread_id,
         at=epoch(item.at),
+        at_us=to_us(item.at),
         signature=signature,
         bands=pack_keys(band_keys(signature[None, :])[0]) if informative else b"",
         incoherence=item.incoherence,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field
 
 from modrules.checkers.base import (
@@ -28,6 +29,7 @@ from modrules.checkers.base import (
     register,
 )
 from modrules.duration import Seconds, describe
+from modrules.fingerprint import NUM_PERM
 from modrules.window import WindowPredicate, related
 
 
@@ -49,6 +51,9 @@ class Repetition(WindowPredicate):
     def __init__(self, config: Any, ctx: CompileContext) -> None:
         super().__init__(config, ctx)
         self.config: RepetitionConfig = config
+        # `agreements / NUM_PERM >= similarity` exactly: scaling by a power of two is exact.
+        self._least = config.similarity * NUM_PERM
+        self._span = describe(config.window)
 
     def evaluate(self, doc: Document) -> Hit | None:
         found = self.window_entry(doc)
@@ -70,8 +75,8 @@ class Repetition(WindowPredicate):
             rows = window.near(entry, config.window, thread_only, config.min_authors - 1)
             if len(rows) + 1 < config.min_authors:
                 return None  # each candidate adds one account at most
-        scores = window.similarity(entry, rows)
-        close = scores >= config.similarity
+        same = window.agreements(entry, rows)
+        close = same >= self._least  # similarity >= config.similarity, in whole values
         chosen = rows[close]
         if config.same_author:
             copies = window.entries(chosen)
@@ -80,7 +85,7 @@ class Repetition(WindowPredicate):
                 return None
             detail = (
                 f"the same text {len(copies) + 1} times in {len(threads)} threads"
-                f" within {describe(config.window)}"
+                f" within {self._span}"
             )
         else:
             # Array lookups, not Entry objects: a big mob names hundreds of copies.
@@ -89,8 +94,8 @@ class Repetition(WindowPredicate):
                 return None
             detail = (
                 f"{len(chosen) + 1} near-identical comments from {authors} accounts"
-                f" within {describe(config.window)}"
+                f" within {self._span}"
             )
         related(doc).update(window.comment_ids(chosen))
-        best = float(scores[close].max())
+        best = int(np.maximum.reduce(same[close])) / NUM_PERM  # the most similar one's
         return Hit(spans=[Span(0, len(doc.text))], score=round(best, 4), detail=detail)

@@ -8,6 +8,7 @@ and Redis (shared by several processes or machines). Times are the comments' own
 
 from __future__ import annotations
 
+import struct
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -156,8 +157,23 @@ class RecentComment(BaseModel):
     incoherence: float = 0.0
 
 
-RecentRow = tuple[str, str | None, str | None, datetime, tuple[str, ...], tuple[int, ...], float]
-"""A RecentComment's fields in order (comment_id … incoherence), for `add_recent_rows`."""
+RecentRow = tuple[str, str | None, str | None, int, tuple[str, ...], bytes, float]
+"""A RecentComment's fields in order (comment_id … incoherence), for `add_recent_rows`,
+as the window has them: the time in integer microseconds since the epoch (`to_us`) and
+the signature as little-endian uint32s (a MinHash signature's bytes)."""
+
+_UINT32 = "<{}I"
+
+
+def signature_bytes(signature: tuple[int, ...]) -> bytes:
+    """A signature of uint32s as `RecentRow` carries it (struct.error for other ints)."""
+    return struct.pack(_UINT32.format(len(signature)), *signature)
+
+
+def signature_ints(data: bytes) -> tuple[int, ...]:
+    """The signature `RecentRow` bytes stand for."""
+    return struct.unpack(_UINT32.format(len(data) // 4), data)
+
 
 AccountChange = Callable[[Account], tuple[Account, list[AuditEvent]]]
 """A pure function of the current account: the new account and the events to log."""
@@ -221,9 +237,9 @@ class Store(ABC):
                 comment_id=r[0],
                 author_id=r[1],
                 thread_id=r[2],
-                at=r[3],
+                at=from_us(r[3]),
                 bands=r[4],
-                signature=r[5],
+                signature=signature_ints(r[5]),
                 incoherence=r[6],
             )
             for r in rows
