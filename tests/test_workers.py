@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 import subprocess
 import sys
+import threading
+import types
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
-from modrules.model import InputError
+import modrules.parallel
+from modrules import Moderator
+from modrules.fingerprint import Fingerprint
+from modrules.model import Comment, InputError
+from modrules.parallel import Packed, can_fork
+from modrules.rules import load_ruleset
 from modrules.runner import CheckOptions, ModeratorSpec, run_check
 from tests.conftest import FIXTURES, REPO
 
@@ -151,3 +161,87 @@ def test_run_check_library_with_workers(
     assert summary.judged == 584 and summary.invalid == len(errors) == 2
     assert [e.line for e in errors] == [4, 201]
     assert sum(summary.actions.values()) == 584 and summary.categories.get("profanity", 0) > 0
+
+
+def test_the_reader_fingerprints_nothing_the_workers_did(
+    dump: Path, owned_rules: Path, single: tuple[bytes, bytes, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers (forked, or spawned where this process already holds threads or torch, as
+    in a full test run) send each comment's window fingerprint back with its findings:
+    the reading process computes none."""
+    import modrules.fingerprint
+    import modrules.window
+
+    computed: list[int] = []
+    real = modrules.fingerprint.fingerprints
+
+    def counting(texts: list[str], *args: Any) -> list[Fingerprint]:
+        computed.append(len(texts))
+        return real(texts, *args)
+
+    monkeypatch.setattr(modrules.window, "fingerprints", counting)
+    spec = ModeratorSpec(rules_dir=owned_rules, no_ml=True, store="memory")
+    options = CheckOptions(inputs=[str(dump)], threads_file=THREADS, moderator=spec, workers=2)
+    run_check(options, str(tmp_path / "v.jsonl"))
+    assert (tmp_path / "v.jsonl").read_bytes() == single[0]
+    assert computed and sum(computed) == 0  # the preparer ran, with nothing left to do
+
+
+def test_spawned_workers_with_a_sqlite_store(
+    dump: Path, owned_rules: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where workers may not be forked (ML models loaded), they are spawned and build
+    their own Moderator: the same verdicts, here with the ledger and window in SQLite."""
+
+    def check(workers: int, name: str) -> bytes:
+        spec = ModeratorSpec(rules_dir=owned_rules, no_ml=True, store=f"sqlite:///{tmp_path / name}.db")
+        options = CheckOptions(inputs=[str(dump)], threads_file=THREADS, moderator=spec, workers=workers)
+        run_check(options, str(tmp_path / f"{name}.jsonl"))
+        return (tmp_path / f"{name}.jsonl").read_bytes()
+
+    one = check(1, "one")
+    assert one.count(b"\n") == 584 and b'"account_action":"block"' in one
+    assert check(2, "forked") == one
+    monkeypatch.setattr(modrules.parallel, "can_fork", lambda: False)
+    assert check(2, "spawned") == one
+
+
+def test_no_fork_once_torch_is_loaded_or_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever earlier tests left in this process (torch imported, server threads).
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert can_fork()
+    monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
+    assert not can_fork()
+    monkeypatch.delitem(sys.modules, "torch")
+    monkeypatch.setattr(threading, "active_count", lambda: 2)
+    assert not can_fork()
+
+
+def test_packed_results_survive_the_pipe() -> None:
+    """A chunk's findings and fingerprints, packed, pickled and unpacked, are what the
+    worker found, by input sequence number."""
+    ruleset = load_ruleset(None, disable_ml=True)
+    rows = [json.loads(line) for line in (FIXTURES / "dev-comments.jsonl").read_bytes().splitlines()][:120]
+    # Every fifth without an author: the window does not remember those, no fingerprint.
+    comments = [Comment.model_validate(r | {"author_id": None} if i % 5 == 0 else r) for i, r in enumerate(rows)]
+    found = list(Moderator(ruleset).prejudge(((c, None) for c in comments), fingerprint=True))
+    seqs = list(range(1000, 1000 + 2 * len(found), 2))
+    back = pickle.loads(pickle.dumps(Packed.of(seqs, found))).unpack()
+    assert list(back) == seqs
+    assert any(p.violations for p in found) and any(p.fingerprint is None for p in found)
+    for seq, p in zip(seqs, found, strict=True):
+        q = back[seq]
+        if not (p.violations or p.timed_out or p.fingerprint):
+            assert q is None
+            continue
+        assert q is not None and (q.violations, q.timed_out, q.text_crc) == (p.violations, p.timed_out, p.text_crc)
+        if p.fingerprint is None:
+            assert q.fingerprint is None
+            continue
+        assert q.fingerprint is not None
+        assert np.array_equal(q.fingerprint.signature, p.fingerprint.signature)
+        assert q.fingerprint.signature.dtype == np.uint32
+        assert (q.fingerprint.bands, q.fingerprint.incoherence, q.fingerprint.informative) == (
+            p.fingerprint.bands, p.fingerprint.incoherence, p.fingerprint.informative,
+        )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
+import numpy as np
 import regex
 
 from modrules.checkers.base import BatchPreparer, Document, Hit
 from modrules.checkers.pattern import PatternBank
+from modrules.fingerprint import BANDS, NUM_PERM, Fingerprint, fingerprints
 from modrules.ledger import Ledger
 from modrules.model import (
     AccountAction,
@@ -27,6 +30,7 @@ from modrules.retro import Retro
 from modrules.rules import Rule, Ruleset, load_ruleset
 from modrules.store.base import Store
 from modrules.text import TextViews
+from modrules.window import FINGERPRINT
 
 _PLACEHOLDER = regex.compile(r"\{(match|matches|count|detail|site)\}")
 MAX_EVIDENCE = 50
@@ -43,6 +47,30 @@ class Prejudged:
 
     violations: tuple[Violation, ...] = ()
     timed_out: tuple[SkippedRule, ...] = ()
+    # The comment's window fingerprint, computed with the stateless rules (`prejudge(...,
+    # fingerprint=True)`) so the stateful pass need not; `text_crc` (see `text_crc`) ties
+    # it to its text: one that does not match is ignored and computed again.
+    fingerprint: Fingerprint | None = field(default=None, compare=False)  # holds an array
+    text_crc: int = field(default=0, compare=False)
+
+
+def text_crc(text: str) -> int:
+    """The checksum a shipped fingerprint must carry for `text`."""
+    return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+def _shipped(comment: Comment, prejudged: Prejudged) -> Fingerprint | None:
+    """`prejudged`'s fingerprint if it is well formed and of this comment's text."""
+    fp = prejudged.fingerprint
+    if fp is None or prejudged.text_crc != text_crc(comment.text):
+        return None
+    signature = fp.signature
+    if not isinstance(signature, np.ndarray) or signature.shape != (NUM_PERM,) or signature.dtype != np.uint32:
+        return None
+    if not 0.0 <= fp.incoherence <= 1.0 or len(fp.bands) != (BANDS if fp.informative else 0):
+        return None
+    return fp
+
 
 CommentLike = Comment | Mapping[str, Any]
 ThreadLike = Thread | Mapping[str, Any] | None
@@ -182,10 +210,7 @@ class Moderator:
         bank = self._bank
         if bank is None or not self._prefilter:
             return frozenset()
-        found: set[int] = set()
-        for view in bank.views():
-            found |= bank.hits(doc, view)
-        return found
+        return bank.possible(doc)
 
     def _judge(self, doc: Document) -> Verdict:
         prejudged: Prejudged | None = doc._signals.get(_PREJUDGED)
@@ -238,22 +263,39 @@ class Moderator:
                 timed_out.append(SkippedRule(rule=rule.id, reason="a pattern hit its time limit on this comment"))
         return violations, timed_out
 
-    def prejudge(self, comments: Iterable[tuple[Comment, Thread | None]]) -> Iterator[Prejudged]:
+    def prejudge(
+        self, comments: Iterable[tuple[Comment, Thread | None]], fingerprint: bool = False
+    ) -> Iterator[Prejudged]:
         """The stateless rules' findings for each comment, in order: the part of judging
         that parallel workers (`--workers`, Dask tasks) do. No window, no ledger; a
         comment judged with `moderate_prejudged` in input order gets the same verdict as
-        from `moderate_many`. Batched like `moderate_many` (ML models see whole batches)."""
+        from `moderate_many`. Batched like `moderate_many` (ML models see whole batches).
+        `fingerprint`: also the window fingerprint of each comment the window will
+        remember (stateful rules, an author and a time), which `moderate_prejudged` uses."""
         stateless = frozenset(range(len(self._plan))) - self._stateful
+        fingerprint = fingerprint and self._retro is not None
         docs = (Document(comment, TextViews(comment.text), thread) for comment, thread in comments)
         for batch in _batches(docs, self.batch_size):
-            yield from self._prejudge_batch(batch, stateless)
+            yield from self._prejudge_batch(batch, stateless, fingerprint)
 
-    def _prejudge_batch(self, docs: list[Document], stateless: frozenset[int]) -> Iterator[Prejudged]:
+    def _prejudge_batch(
+        self, docs: list[Document], stateless: frozenset[int], fingerprint: bool
+    ) -> Iterator[Prejudged]:
         for preparer in self._stateless_preparers:
             preparer.prepare(docs)
-        for doc in docs:
+        shipped: dict[int, Fingerprint] = {}
+        if fingerprint:
+            remembered = [
+                i for i, d in enumerate(docs) if d.comment.author_id is not None and d.comment.created_at is not None
+            ]
+            shipped = dict(zip(remembered, fingerprints([docs[i].text for i in remembered]), strict=True))
+        for i, doc in enumerate(docs):
             violations, timed_out = self._evaluate(doc, stateless)
-            yield Prejudged(tuple(violations), tuple(timed_out)) if violations or timed_out else _NOTHING
+            fp = shipped.get(i)
+            if fp is not None:
+                yield Prejudged(tuple(violations), tuple(timed_out), fp, text_crc(doc.text))
+            else:
+                yield Prejudged(tuple(violations), tuple(timed_out)) if violations or timed_out else _NOTHING
 
     def moderate_prejudged(
         self, items: Iterable[tuple[Comment, Thread | None, Prejudged]]
@@ -266,6 +308,8 @@ class Moderator:
             for comment, thread, prejudged in items:
                 doc = self.document(comment, thread)
                 doc.set_signal(_PREJUDGED, prejudged)
+                if prejudged.fingerprint is not None and (fp := _shipped(comment, prejudged)) is not None:
+                    doc.set_signal(FINGERPRINT, fp)
                 yield doc
 
         verdicts = self._judge_documents(documents(), self._stateful_preparers)

@@ -14,34 +14,116 @@ So the verdicts are byte for byte those of `--workers 1`, whoever posted what: a
 of different authors, a flood, strikes and blocks included, with any store. Chunks go to
 the worker with the least work outstanding. Memory is bounded: at most `max_in_flight`
 lines are read but not yet judged here.
+
+This process is the bottleneck, so whatever does not need the stream's order is done by
+the workers: each comment's window fingerprint comes back with its findings (packed a
+chunk at a time). And the ruleset is compiled once: workers are forked from this process
+once it is loaded, unless ML models are (their thread pools do not survive a fork; then
+each worker is spawned and builds its own).
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import queue
 import sys
+import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.context import SpawnProcess
+from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from typing import Any
 
+import numpy as np
+
 from modrules.engine import Moderator, Prejudged
+from modrules.fingerprint import BANDS, NUM_PERM, Fingerprint
 from modrules.gc_tuning import batch_gc
 from modrules.model import Comment, InputError, Thread
+from modrules.rules import Ruleset
 from modrules.runner import CheckOptions, JudgedLine, ModeratorSpec, RawLine
 
 CHUNK = 256  # lines per message each way: fewer, larger pickles
 _SINGLE_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MODRULES_ML_THREADS")
 _NOTHING = Prejudged()
 
-# Messages from a worker: ("results", wid, [(seq, Prejudged | None), ...]) — None: the
-# stateless rules found nothing —, ("done", wid), ("failed", wid, text, rule issues | None).
+# A line as it travels to a worker: (seq, source, line number, bytes); a tuple pickles
+# at a quarter of a RawLine's cost each way.
+_Line = tuple[int, str, int, bytes]
+
+# Messages from a worker: ("results", wid, Packed), ("done", wid),
+# ("failed", wid, text, rule issues | None).
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """A chunk's results as they travel back: the findings only where there are some, and
+    the fingerprints as a few arrays' bytes (an object each would cost the reader a
+    pickle object per comment)."""
+
+    seqs: list[int]  # the chunk's comments, in order
+    found: list[tuple[int, Prejudged]]  # (index in seqs, findings without fingerprint)
+    at: bytes  # int32: the indexes of the comments with a fingerprint
+    crcs: bytes  # uint32: their texts' `text_crc`
+    signatures: bytes  # uint32 (n, NUM_PERM)
+    bands: bytes  # uint64 (n, BANDS): meaningful where informative
+    incoherence: bytes  # float64
+    informative: bytes  # bool
+
+    @classmethod
+    def of(cls, seqs: list[int], prejudged: list[Prejudged]) -> Packed:
+        found = [
+            (i, Prejudged(p.violations, p.timed_out) if p.fingerprint is not None else p)
+            for i, p in enumerate(prejudged)
+            if p.violations or p.timed_out
+        ]
+        with_fp = [(i, p, p.fingerprint) for i, p in enumerate(prejudged) if p.fingerprint is not None]
+        n = len(with_fp)
+        signatures = np.empty((n, NUM_PERM), dtype=np.uint32)
+        bands = np.zeros((n, BANDS), dtype=np.uint64)
+        for k, (_, _, fp) in enumerate(with_fp):
+            signatures[k] = fp.signature
+            if fp.bands:
+                bands[k] = fp.bands
+        return cls(
+            seqs,
+            found,
+            np.array([i for i, _, _ in with_fp], dtype=np.int32).tobytes(),
+            np.array([p.text_crc for _, p, _ in with_fp], dtype=np.uint32).tobytes(),
+            signatures.tobytes(),
+            bands.tobytes(),
+            np.array([fp.incoherence for _, _, fp in with_fp], dtype=np.float64).tobytes(),
+            np.array([fp.informative for _, _, fp in with_fp], dtype=bool).tobytes(),
+        )
+
+    def unpack(self) -> dict[int, Prejudged | None]:
+        """Findings by input sequence number (None: nothing found, no fingerprint)."""
+        seqs = self.seqs
+        results: dict[int, Prejudged | None] = dict.fromkeys(seqs)
+        for i, p in self.found:
+            results[seqs[i]] = p
+        at = np.frombuffer(self.at, dtype=np.int32).tolist()
+        n = len(at)
+        if not n:
+            return results
+        crcs = np.frombuffer(self.crcs, dtype=np.uint32).tolist()
+        signatures = np.frombuffer(self.signatures, dtype=np.uint32).reshape(n, NUM_PERM)
+        bands = np.frombuffer(self.bands, dtype=np.uint64).reshape(n, BANDS).tolist()
+        incoherence = np.frombuffer(self.incoherence, dtype=np.float64).tolist()
+        informative = np.frombuffer(self.informative, dtype=bool).tolist()
+        for k, i in enumerate(at):
+            seq = seqs[i]
+            base = results[seq] or _NOTHING
+            # Its own copy: a view would keep the whole chunk's array alive with it.
+            signature = signatures[k].copy()
+            fp = Fingerprint(signature, tuple(bands[k]) if informative[k] else (), incoherence[k], informative[k])
+            results[seq] = Prejudged(base.violations, base.timed_out, fp, crcs[k])
+        return results
 
 
 class WorkerError(RuntimeError):
@@ -51,23 +133,40 @@ class WorkerError(RuntimeError):
 # --- the worker -------------------------------------------------------------------------
 
 
-def _worker_main(
-    wid: int, spec_json: str, threads_file: str | None, inbox: Queue[Any], outbox: Queue[Any]
-) -> None:
+@dataclass(frozen=True)
+class _Spawned:
+    """What a spawned worker builds its Moderator and thread map from (pickled to it)."""
+
+    spec_json: str
+    threads_file: str | None
+
+
+@dataclass(frozen=True)
+class _Forked:
+    """A forked worker's compiled ruleset and thread map, the reader's (never pickled)."""
+
+    ruleset: Ruleset
+    threads: dict[str, Thread]
+
+
+def _worker_main(wid: int, setup: _Spawned | _Forked, inbox: Queue[Any], outbox: Queue[Any]) -> None:
     try:
         _one_thread_each()
-        from modrules.dumps import read_threads
-        from modrules.rules import RulesetError
+        if isinstance(setup, _Forked):
+            moderator, threads = Moderator(setup.ruleset), setup.threads
+        else:
+            from modrules.dumps import read_threads
+            from modrules.rules import RulesetError
 
-        # The store belongs to the stateful part, which the reading process runs.
-        spec = ModeratorSpec.model_validate_json(spec_json).model_copy(update={"store": None})
-        try:
-            moderator = spec.build()
-        except RulesetError as exc:
-            outbox.put(("failed", wid, str(exc), exc.issues))
-            return
-        _one_thread_each()  # torch may have been imported by the build
-        threads, _ = read_threads(threads_file)  # the reader reports its errors
+            # The store belongs to the stateful part, which the reading process runs.
+            spec = ModeratorSpec.model_validate_json(setup.spec_json).model_copy(update={"store": None})
+            try:
+                moderator = spec.build()
+            except RulesetError as exc:
+                outbox.put(("failed", wid, str(exc), exc.issues))
+                return
+            _one_thread_each()  # torch may have been imported by the build
+            threads, _ = read_threads(setup.threads_file)  # the reader reports its errors
         with batch_gc():
             while (message := inbox.get()) is not None:
                 outbox.put(("results", wid, _prejudge(moderator, threads, message)))
@@ -76,17 +175,14 @@ def _worker_main(
         outbox.put(("failed", wid, traceback.format_exc(), None))
 
 
-def _prejudge(
-    moderator: Moderator, threads: dict[str, Thread], chunk: list[tuple[int, RawLine]]
-) -> list[tuple[int, Prejudged | None]]:
+def _prejudge(moderator: Moderator, threads: dict[str, Thread], chunk: list[_Line]) -> Packed:
     pairs: list[tuple[Comment, Thread | None]] = []
-    for _, line in chunk:
-        record = line.parse()
+    for _, source, line, raw in chunk:
+        record = RawLine(source, line, raw).parse()
         if isinstance(record, InputError):  # the reader parsed it fine: not the same bytes
-            raise WorkerError(f"{line.source}:{line.line}: {record.error}")
+            raise WorkerError(f"{source}:{line}: {record.error}")
         pairs.append((record, threads.get(record.thread_id) if record.thread_id else None))
-    found = moderator.prejudge(pairs)
-    return [(seq, p if p.violations or p.timed_out else None) for (seq, _), p in zip(chunk, found, strict=True)]
+    return Packed.of([item[0] for item in chunk], list(moderator.prejudge(pairs, fingerprint=True)))
 
 
 def _one_thread_each() -> None:
@@ -104,13 +200,13 @@ def _one_thread_each() -> None:
 
 @dataclass
 class _Pool:
-    procs: list[SpawnProcess]
+    procs: list[BaseProcess]
     inboxes: list[Queue[Any]]
     outbox: Queue[Any]
     outstanding: list[int] = field(default_factory=list)  # lines sent, not yet returned
     done: set[int] = field(default_factory=set)
 
-    def send(self, chunk: list[tuple[int, RawLine]]) -> None:
+    def send(self, chunk: list[_Line]) -> None:
         """To the worker with the least work outstanding."""
         wid = min(range(len(self.procs)), key=self.outstanding.__getitem__)
         self.outstanding[wid] += len(chunk)
@@ -127,21 +223,39 @@ class _Pool:
                         raise WorkerError(f"worker {wid} died (exit code {proc.exitcode})") from None
 
 
+def can_fork() -> bool:
+    """Whether workers may be forked from this process: on Linux, with no other Python
+    thread running and no ML library loaded (torch's thread pools do not survive a fork)."""
+    return (
+        sys.platform == "linux"
+        and "fork" in mp.get_all_start_methods()
+        and threading.active_count() == 1
+        and "torch" not in sys.modules
+    )
+
+
 @contextmanager
-def _started(options: CheckOptions) -> Iterator[_Pool]:
-    ctx = mp.get_context("spawn")  # no fork of a process that may hold threads or models
+def _started(options: CheckOptions, forked: _Forked | None) -> Iterator[_Pool]:
+    """N workers: forked with the reader's compiled ruleset (`forked`), or spawned to
+    build their own (no fork of a process that may hold threads or models)."""
+    ctx = mp.get_context("fork") if forked is not None else mp.get_context("spawn")
     outbox: Queue[Any] = ctx.Queue()
     inboxes: list[Queue[Any]] = [ctx.Queue() for _ in range(options.workers)]
-    spec = options.moderator.model_dump_json()
-    procs = [
+    setup = forked or _Spawned(options.moderator.model_dump_json(), options.threads_file)
+    procs: list[BaseProcess] = [
         ctx.Process(
             target=_worker_main,
-            args=(wid, spec, options.threads_file, inboxes[wid], outbox),
+            args=(wid, setup, inboxes[wid], outbox),
             name=f"modrules-worker-{wid}",
             daemon=True,
         )
         for wid in range(options.workers)
     ]
+    if forked is not None:
+        # What exists now is shared with the workers: frozen, no collection in either
+        # process touches (and so copies) its memory.
+        gc.collect()
+        gc.freeze()
     with _environment({name: "1" for name in _SINGLE_THREAD_ENV}):
         # Set before the child imports numpy or torch, whose thread pools read them once.
         for proc in procs:
@@ -160,6 +274,8 @@ def _started(options: CheckOptions) -> Iterator[_Pool]:
         for box in [*inboxes, outbox]:
             box.cancel_join_thread()  # unread messages must not block our exit
             box.close()
+        if forked is not None:
+            gc.unfreeze()
 
 
 @contextmanager
@@ -182,14 +298,17 @@ def judge_parallel(
     on_error: Callable[[InputError], None],
 ) -> Iterator[JudgedLine]:
     """Judged lines in input order: the stateless rules in `options.workers` worker
-    processes, the stateful part here. The Moderator is built (while the workers build
-    theirs) before any line is read, so a broken ruleset fails before any output is
-    touched."""
+    processes, the stateful part here. The ruleset is loaded (and the workers forked
+    with it, or spawned to load theirs) before any line is read, so a broken ruleset
+    fails before any output is touched."""
     from modrules.dumps import read_threads
 
-    with _started(options) as pool:
-        moderator = options.moderator.build()
-        threads, thread_errors = read_threads(options.threads_file)
+    ruleset = options.moderator.load()
+    threads, thread_errors = read_threads(options.threads_file)
+    forked = _Forked(ruleset, threads) if can_fork() else None
+    with _started(options, forked) as pool:
+        # The store is opened after the fork: it (a connection, a file) stays ours.
+        moderator = options.moderator.build(ruleset)
         for error in thread_errors:
             on_error(error)
         with moderator, batch_gc():
@@ -212,7 +331,7 @@ class _Feed:
         self.pool, self.threads, self.cap, self.on_error = pool, threads, cap, on_error
         self.pending: deque[tuple[int, Comment | InputError]] = deque()  # read, in order
         self.results: dict[int, Prejudged | None] = {}
-        self.chunk: list[tuple[int, RawLine]] = []
+        self.chunk: list[_Line] = []
         self.seq = 0
 
     def items(self, lines: Iterable[RawLine | InputError]) -> Iterator[tuple[Comment, Thread | None, Prejudged]]:
@@ -240,7 +359,7 @@ class _Feed:
         self.pending.append((self.seq, record))
         if not isinstance(record, InputError):
             assert isinstance(item, RawLine)
-            self.chunk.append((self.seq, item))
+            self.chunk.append((self.seq, item.source, item.line, item.raw))
         self.seq += 1
 
     def _head_ready(self) -> bool:
@@ -272,8 +391,9 @@ class _Feed:
     def _take(self, message: Any) -> None:
         kind, wid = message[0], message[1]
         if kind == "results":
-            self.pool.outstanding[wid] -= len(message[2])
-            self.results.update(message[2])
+            packed: Packed = message[2]
+            self.pool.outstanding[wid] -= len(packed.seqs)
+            self.results.update(packed.unpack())
         elif kind == "done":
             self.pool.done.add(wid)
         elif kind == "failed":

@@ -32,7 +32,7 @@ from modrules.dumps import (
 from modrules.engine import Moderator
 from modrules.gc_tuning import batch_gc
 from modrules.model import Comment, InputError, Verdict
-from modrules.rules import load_ruleset
+from modrules.rules import Ruleset, load_ruleset
 
 DEFAULT_MAX_IN_FLIGHT = 100_000
 """Comments read but not yet judged, at most, with `--workers` (see parallel.py)."""
@@ -47,9 +47,13 @@ class ModeratorSpec(BaseModel):
     no_ml: bool = False
     store: str | None = None  # a store URL (memory, sqlite:///PATH, redis://HOST:PORT/DB)
 
-    def build(self) -> Moderator:
-        """Load the ruleset (RulesetError if it is broken) and open the store, if any."""
-        ruleset = load_ruleset(self.rules_dir, disable_ml=self.no_ml)
+    def load(self) -> Ruleset:
+        """The compiled ruleset (RulesetError if it is broken)."""
+        return load_ruleset(self.rules_dir, disable_ml=self.no_ml)
+
+    def build(self, ruleset: Ruleset | None = None) -> Moderator:
+        """A Moderator over `ruleset` (None: load it) with the store opened, if any."""
+        ruleset = self.load() if ruleset is None else ruleset
         if self.store is None:
             return Moderator(ruleset)
         from modrules.store import open_store
