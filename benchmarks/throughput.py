@@ -23,6 +23,7 @@ import argparse
 import cProfile
 import gc
 import gzip
+import os
 import pstats
 import resource
 import sys
@@ -51,10 +52,16 @@ class Result:
     seconds: float
     latencies_ns: array[int] = field(default_factory=lambda: array("q"))
     actions: dict[str, int] = field(default_factory=dict)
+    # CPU time of this process (the machine may be shared: wall time then means little).
+    cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
         return self.comments / self.seconds if self.seconds else float("inf")
+
+    @property
+    def cpu_rate(self) -> float:
+        return self.comments / self.cpu_seconds if self.cpu_seconds else float("inf")
 
     def percentile_ms(self, q: float) -> float:
         if not self.latencies_ns:
@@ -120,6 +127,7 @@ def run_pipeline(mod: Moderator, lines: list[bytes], threads: dict[str, Thread])
     actions: dict[str, int] = {}
     out_bytes = 0
     clock = time.perf_counter_ns
+    cpu = time.process_time()
     start = clock()
     for raw in lines:
         t0 = clock()
@@ -130,15 +138,20 @@ def run_pipeline(mod: Moderator, lines: list[bytes], threads: dict[str, Thread])
         latencies.append(clock() - t0)
         actions[verdict.action.value] = actions.get(verdict.action.value, 0) + 1
     seconds = (clock() - start) / 1e9
-    return Result("pipeline", len(lines), seconds, latencies, actions)
+    cpu = time.process_time() - cpu
+    return Result("pipeline", len(lines), seconds, latencies, actions, cpu)
 
 
 def run_engine(mod: Moderator, pairs: list[tuple[Comment, Thread | None]]) -> Result:
     actions: dict[str, int] = {}
+    cpu = time.process_time()
     start = time.perf_counter()
     for verdict in mod.moderate_many(pairs):
         actions[verdict.action.value] = actions.get(verdict.action.value, 0) + 1
-    return Result("engine", len(pairs), time.perf_counter() - start, actions=actions)
+    seconds = time.perf_counter() - start
+    return Result(
+        "engine", len(pairs), seconds, actions=actions, cpu_seconds=time.process_time() - cpu
+    )
 
 
 def parse_all(
@@ -159,6 +172,11 @@ def report(result: Result) -> dict[str, Any]:
             f" p99 {result.percentile_ms(0.99):.3f} max {max(result.latencies_ns) / 1e6:.1f}"
         )
     print(line)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"{'':<9} CPU {result.cpu_seconds:.2f} s = {result.cpu_rate:.0f} comments/s"
+        f" ({result.cpu_seconds / max(result.comments, 1) * 1e6:.1f} µs each), load average {load:.2f}"
+    )
     print(
         f"{'':<9} actions: {dict(sorted(result.actions.items()))}   peak RSS so far {peak_rss_mb():.0f} MB"
     )
@@ -167,6 +185,9 @@ def report(result: Result) -> dict[str, Any]:
         "comments": result.comments,
         "seconds": round(result.seconds, 4),
         "comments_per_s": round(result.rate, 1),
+        "cpu_seconds": round(result.cpu_seconds, 4),
+        "cpu_comments_per_s": round(result.cpu_rate, 1),
+        "load_average": round(load, 2),
         "actions": result.actions,
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }

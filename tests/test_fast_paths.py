@@ -5,16 +5,27 @@ from __future__ import annotations
 import re
 
 import re2
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from modrules.checkers.base import CompileContext, Document
+from modrules.checkers.caps import _upper_and_letters
 from modrules.checkers.language import Language, LanguageConfig
 from modrules.checkers.length import Length, LengthConfig
 from modrules.checkers.links import _URL_CUE_RE2, extract_urls
+from modrules.checkers.sentences import Sentences, SentencesConfig
 from modrules.dumps import verdict_json
 from modrules.model import AccountAction, Action, Comment, Verdict
-from modrules.text import _ASCII_LEET_TOUCH, TextViews, _word_count, _words
+from modrules.text import (
+    _ANY_TRIPLE,
+    _ASCII_LEET_TOUCH,
+    _UNICODE,
+    TextViews,
+    _word_count,
+    _words,
+    count_words,
+)
 
 # Alphabets that hit the edge cases: joiners, dots of every script, URL syntax,
 # invisible characters, dotless/dotted i, spaces other than ASCII ones.
@@ -94,3 +105,43 @@ def test_plain_verdict_json_is_pydantics() -> None:
                 verdict = Verdict(comment_id=comment_id, action=action, account_action=account)
                 expected = verdict.model_dump_json(exclude={"skipped", "account_reason"}).encode()
                 assert verdict_json(verdict) == expected + b"\n"
+
+
+_SENTENCEY = st.lists(
+    st.sampled_from(["a", "bé", "1", "don't", "re-run", " ", "  ", "\n", "\r\n", ".", "!", "?", "…",
+                     "'", "’", "\"", ")", "Mr.", "e.g.", "U.S.", "\u0301", "。", "x_y"]),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SENTENCEY)
+def test_sentence_slices_hold_the_words_that_start_in_them(text: str) -> None:
+    # The `sentences` predicate counts each sentence's words on its own slice.
+    views = TextViews(text)
+    starts = [start for start, _ in views.words]
+    for start, end in views.sentences:
+        assert count_words(text[start:end]) == sum(start <= s < end for s in starts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_caps_counts_capitals_and_letters(text: str) -> None:
+    upper, letters = _upper_and_letters(text)
+    assert upper == len(regex.findall(r"\p{Lu}", text))
+    assert letters == len(regex.findall(r"\p{L}", text))
+
+
+def test_sentences_finds_the_longest_run_on() -> None:
+    predicate = Sentences(SentencesConfig(min_words=10, max_sentence_words=8), CompileContext(None))
+    text = "Short one. " + " ".join(["word"] * 12) + " and on. End here."
+    hit = predicate.evaluate(Document(Comment(id="c", text=text), TextViews(text)))
+    assert hit is not None and hit.detail == "a sentence of 14 words"
+    assert text[hit.spans[0].start : hit.spans[0].end].startswith("word word")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=list("aAé\u0301ßſе .!\u200b"), max_size=20))
+def test_the_letter_run_check_is_gated_by_any_triple(text: str) -> None:
+    if _UNICODE.repeat.search(text):
+        assert _ANY_TRIPLE.search(text) is not None

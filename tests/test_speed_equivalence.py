@@ -23,9 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modrules import Moderator
+from modrules.checkers.base import Document
 from modrules.checkers.lexicon import compile_lexicon, find_matches, lexicon_re2, parse_entries
 from modrules.checkers.pattern import PatternBank
 from modrules.checkers.superset import to_re2
+from modrules.model import Comment
 from modrules.rules import load_ruleset
 from modrules.text import TextViews, _word_count, _words
 
@@ -216,6 +218,67 @@ def test_rewrite_keeps_word_boundaries_and_cuts_wildcards() -> None:
     assert cut is not None and "world" not in cut  # cut at the broad `\w+`
     assert to_re2(r"(?:colour){e<=1}", True) is None  # the `regex` package's own syntax
     assert to_re2(r"\w+", True) is None  # nothing selective: always run
+
+
+# Anchored patterns: the rewrite keeps `^` (as a line anchor) and `\\A`, so it must still
+# match wherever the original does.
+ANCHORED = [
+    (r"(?:^|[.!?]\s*)(?:cope|ratio)\s*(?:[.!?]+|$)", True),
+    (r"(?m)^\s*lol\b", True),
+    (r"\bend$", False),
+    (r"\Aok\b|\bok\Z", True),
+    (r"(?:^|\n)no(?:pe)?$", True),
+]
+_ANCHOR_TEXT = st.lists(
+    st.sampled_from(["cope", "ratio", "administration", "lol", "end", "ok", "no", "nope", " ", ".", "!", "\n", "\r", "x"]),
+    max_size=8,
+).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=_ANCHOR_TEXT, index=st.integers(0, len(ANCHORED) - 1), count=st.sampled_from([1, 1, 2]))
+def test_anchored_rewrite_matches_wherever_the_original_does(text: str, index: int, count: int) -> None:
+    pattern, ignore_case = ANCHORED[index]
+    source = to_re2(pattern, ignore_case, count)
+    assert source is not None
+    flags = regex.IGNORECASE if ignore_case else 0
+    if len(regex.findall(pattern, text, flags=flags)) >= count:
+        assert re2.compile(source).search(text) is not None, (source, text)
+
+
+def test_rewrite_keeps_anchors() -> None:
+    source = to_re2(r"(?:^|[.!?]\s*)(?:cope|ratio)\s*(?:[.!?]+|$)", True)
+    assert source is not None
+    assert re2.search(source, "the administration said") is None  # `ratio` inside a word
+    assert re2.search(source, "ratio") is not None
+    assert re2.search(source, "Sure. Cope!") is not None
+    final_newline = to_re2(r"\bend$", False)
+    assert final_newline is not None
+    assert regex.search(r"\bend$", "the end\n") and re2.search(final_newline, "the end\n")
+    assert to_re2(r"(?iw)^x", True) is None  # the WORD flag's line breaks: not rewritten
+
+
+def test_possible_is_every_views_hits_shared() -> None:
+    bank = PatternBank()
+    raw = bank.add("raw", r"\bIDIOT\b", ignore_case=False)
+    norm = bank.add("normalized", r"\bidiot\b")
+    other = bank.add("normalized", r"\bmoron\b")
+    assert raw is not None and norm is not None and other is not None
+    bank.finalize()
+
+    def doc(text: str) -> Document:
+        return Document(Comment(id="c", text=text), TextViews(text))
+
+    shouted = doc("you IDIOT")
+    assert bank.possible(shouted) == {raw, norm}
+    # Each view's answer is then the shared set: a check only looks for its own id.
+    assert raw in bank.hits(shouted, "raw") and norm in bank.hits(shouted, "normalized")
+    assert other not in bank.hits(shouted, "normalized")
+    # A view scanned on its own first is part of the union.
+    quiet = doc("you idiot")
+    assert bank.hits(quiet, "normalized") == {norm}
+    assert bank.possible(quiet) == {norm}
+    assert bank.possible(doc("nothing here")) == set()
 
 
 def test_bank_treats_unreadable_text_as_possible() -> None:

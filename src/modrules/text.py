@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 import re2
 import regex
 
-__all__ = ["MASK", "TextViews", "View", "fold_key", "is_word_char", "normalize_key"]
+__all__ = ["MASK", "TextViews", "View", "count_words", "fold_key", "is_word_char", "normalize_key"]
 
 MASK = "*"
 """The character the skeleton uses for a masked letter (`f#ck` -> `f*ck`)."""
@@ -446,6 +446,9 @@ _UNICODE = _Patterns(False)
 _ASCII_TRIPLE = re2.compile("|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz"))
 # (The leet check is stdlib `re` anchored on the rare symbol: faster than RE2 here.)
 _ASCII_LEET_TOUCH = re.compile(r"[0-9@$|*#%!](?:(?<=[a-z].)|(?=[a-z]))")
+# Any character three times in a row: a cheap test before the Unicode letter-run scan
+# (its backreference at every letter costs several times more).
+_ANY_TRIPLE = re.compile(r"(.)\1\1", re.DOTALL)
 _SPACED_SEP = re.compile(r"[ \t\r\n.\-_*\u00b7]+")
 _LEET_RUN = re.compile(r"[0-9@$|*#%!]+")
 
@@ -564,7 +567,7 @@ def _build_skeleton(raw: str, normalized: View) -> View:
     if "-" in text or "_" in text:
         view = _apply_edits(text, view, _weak_mask_edits(text, p))
         text = view.text
-    if (_ASCII_TRIPLE if fast else p.repeat).search(text):
+    if _ASCII_TRIPLE.search(text) if fast else (_ANY_TRIPLE.search(text) and p.repeat.search(text)):
         view = _apply_edits(text, view, _repeat_edits(text, p))
     return view
 
@@ -648,6 +651,11 @@ def _word_count(raw: str) -> int:
     return len(data.replace(b"-", b" ").split()) - len(_JOINER.findall(data))
 
 
+def count_words(text: str) -> int:
+    """How many words `TextViews(text).words` would hold, without finding their spans."""
+    return _word_count(text)
+
+
 def _words(raw: str) -> list[tuple[int, int]]:
     word = _ASCII_WORD if raw.isascii() else _WORD
     return [m.span() for m in word.finditer(raw)]
@@ -692,36 +700,60 @@ def _add_sentence(raw: str, a: int, b: int, spans: list[tuple[int, int]]) -> Non
 # --- the views of one comment ----------------------------------------------------------
 
 
+_T = TypeVar("_T")
+
+
+class _cached(Generic[_T]):
+    """`functools.cached_property` without the lock Python 3.11 takes on every first use
+    (a few per comment); the value lands in the instance dict, which then answers alone."""
+
+    __slots__ = ("fn", "name")
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _cached[_T]: ...
+    @overload
+    def __get__(self, obj: TextViews, owner: type | None = None) -> _T: ...
+    def __get__(self, obj: TextViews | None, owner: type | None = None) -> _T | _cached[_T]:
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)
+        return value
+
+
 class TextViews:
     """The views of one comment, built lazily and cached."""
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
 
-    @cached_property
+    @_cached
     def raw_view(self) -> View:
         return View(self.raw, len(self.raw))
 
-    @cached_property
+    @_cached
     def normalized(self) -> View:
         return _build_normalized(self.raw)
 
-    @cached_property
+    @_cached
     def skeleton(self) -> View:
         return _build_skeleton(self.raw, self.normalized)
 
-    @cached_property
+    @_cached
     def words(self) -> list[tuple[int, int]]:
         return _words(self.raw)
 
-    @cached_property
+    @_cached
     def word_count(self) -> int:
         """len(words), computed without the spans when they are not there yet."""
         if "words" in self.__dict__:
             return len(self.words)
         return _word_count(self.raw)
 
-    @cached_property
+    @_cached
     def sentences(self) -> list[tuple[int, int]]:
         return _sentences(self.raw)
 

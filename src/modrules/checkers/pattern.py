@@ -66,6 +66,7 @@ class _ViewFilter:
         self.sources: list[str] = []
         self.ids: list[int] = []  # check id of each source (set index - 1)
         self.matcher: Any = None
+        self._id_of: Any = None  # set index -> check id (-1 for index 0), in C
 
     def add(self, check_id: int, source: str) -> None:
         self.sources.append(source)
@@ -73,7 +74,7 @@ class _ViewFilter:
 
     def __getstate__(self) -> dict[str, Any]:
         # An RE2 Set does not pickle (Dask and process pools ship rulesets): rebuilt on use.
-        return {"sources": self.sources, "ids": self.ids, "matcher": None}
+        return {"sources": self.sources, "ids": self.ids, "matcher": None, "_id_of": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -85,6 +86,7 @@ class _ViewFilter:
             matcher.Add(source)
         matcher.Compile()
         self.matcher = matcher
+        self._id_of = (-1, *self.ids).__getitem__
 
     def candidates(self, text: str) -> set[int]:
         """Ids of the checks that can hold on this text."""
@@ -94,8 +96,9 @@ class _ViewFilter:
             found = None
         if not found or 0 not in found:
             return set(self.ids)
-        ids = self.ids
-        return {ids[i - 1] for i in found if i}
+        out = set(map(self._id_of, found))
+        out.discard(-1)
+        return out
 
 
 class PatternBank:
@@ -111,6 +114,7 @@ class PatternBank:
         self._filters: dict[View, _ViewFilter] = defaultdict(_ViewFilter)
         self._next_id = 0
         self._built = False
+        self._scans: list[tuple[View, str, _ViewFilter]] = []
         # When set (by tests comparing against plain evaluation), nothing is filtered.
         self.disabled = False
 
@@ -142,14 +146,46 @@ class PatternBank:
         if not self._built:
             for view_filter in self._filters.values():
                 view_filter.build()
+            self._scans = [(view, _SIGNALS[view], f) for view, f in self._filters.items()]
             self._built = True
+
+    def possible(self, doc: Document) -> set[int]:
+        """Ids of the checks, in every view, that can hold on this comment: one scan per
+        view, shared with `hits` (the engine's hot path: one call, no per-view layers)."""
+        signals = doc._signals
+        found: set[int] | None = signals.get(_ALL_VIEWS)
+        if found is not None:
+            return found
+        if not self._built:
+            self.finalize()
+        found = set()
+        views = doc.views
+        for view, key, view_filter in self._scans:
+            hit = signals.get(key)
+            if hit is None:
+                if self.disabled:
+                    hit = set(view_filter.ids)
+                elif view == "raw":
+                    hit = view_filter.candidates(views.raw)
+                else:
+                    hit = view_filter.candidates(
+                        (views.normalized if view == "normalized" else views.skeleton).text
+                    )
+            found |= hit
+        # Ids are unique across views, so every view's answer can be the union: a check
+        # looks only for its own id.
+        for _, key, _ in self._scans:
+            signals[key] = found
+        signals[_ALL_VIEWS] = found
+        return found
 
     def views(self) -> list[View]:
         """The views some check is registered on."""
         return list(self._filters)
 
     def hits(self, doc: Document, view: View) -> set[int]:
-        """Ids of this view's checks that can hold (computed once per view)."""
+        """Ids of this view's checks that can hold (computed once per view; after
+        `possible`, the answer of every view: ids are unique, so that is the same test)."""
         signals = doc._signals  # the hot path: a direct look-up, not `doc.signal`
         try:
             found: set[int] = signals[_SIGNALS[view]]
@@ -167,6 +203,7 @@ class PatternBank:
 
 
 _SIGNALS: dict[str, str] = {v: f"pattern-prefilter:{v}" for v in ("raw", "normalized", "skeleton")}
+_ALL_VIEWS = "pattern-prefilter:*"
 RE2_MAX_MEM = 256 << 20  # RE2's budget for one view's Set (its DFA cache), in bytes
 
 

@@ -518,6 +518,8 @@ def find_personal_data(
         found.append(("phone", _find_phones(text, region, runs)))
     if digits and depth > 5:
         found.append(("address", _find_addresses(text)))
+    if not found:
+        return []  # most comments: no cue for any kind
     taken = _Taken()
     items: list[PersonalDataItem] = []
     for kind, spans in found:

@@ -13,6 +13,7 @@ from modrules.checkers.base import (
     Span,
     register,
 )
+from modrules.text import count_words
 
 
 class SentencesConfig(PredicateConfig):
@@ -38,15 +39,12 @@ class Sentences(Predicate):
         count = doc.views.word_count
         if count < self.min_words or count <= self.max_sentence_words:
             return None
-        words = doc.views.words
+        # No word crosses a sentence's ends (a sentence ends before a space or a line
+        # break), so each sentence's words are counted on its own slice, in C.
+        text = doc.text
         longest: tuple[int, int, int] | None = None  # (word count, start, end)
-        w = 0
         for start, end in doc.views.sentences:
-            count = 0
-            while w < len(words) and words[w][0] < end:
-                if words[w][0] >= start:
-                    count += 1
-                w += 1
+            count = count_words(text[start:end])
             if longest is None or count > longest[0]:
                 longest = (count, start, end)
         if longest is None or longest[0] <= self.max_sentence_words:

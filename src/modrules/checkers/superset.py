@@ -5,8 +5,9 @@ view: one linear pass over a comment says which patterns can match at all, and o
 are run with the `regex` package (exact spans, timeouts, lookarounds). RE2 lacks some of
 that syntax and reads `\\w`, `\\d`, `\\s` and `\\b` as ASCII, so the rewrite only ever widens:
 
-- lookarounds and anchors are dropped, except that a `\\b` before (after) an ASCII word
-  character becomes "the start (end) of the text or a character other than [a-zA-Z0-9_]";
+- lookarounds and end anchors are dropped; `^` (as a line anchor) and `\\A` are kept;
+  a `\\b` before (after) an ASCII word character becomes "the start (end) of the text or
+  a character other than [a-zA-Z0-9_]", other word boundaries are dropped;
 - `\\d` becomes any number, `\\s` any Unicode space; lazy, possessive and atomic forms
   become plain greedy ones;
 - at the first broad part (`.`, `\\w`, `\\W`, `\\S`, a negated class, a backreference)
@@ -39,6 +40,8 @@ DIGIT_SUPERSET = r"\p{N}"
 # `{e<=1}`, POSIX `[[:alpha:]]`, V1 set operations, `\\m`, named lists): not rewritten.
 _NOT_PORTABLE = regex.compile(
     r"\\[mMLXGK]|\(\?[VrfbeLw]|\{[^}]*[<>=][^}]*\}|\[\[|\[:|--|&&|\|\||~~"
+    # The WORD flag anywhere in a flag group: line anchors then see Unicode line breaks.
+    r"|\(\?[a-zA-Z]*w"
 )
 MAX_COUNT = 1000  # RE2's repeat limit; larger counts are widened to unbounded
 _ZERO_WIDTH = (_C.AT, _C.ASSERT, _C.ASSERT_NOT)
@@ -250,7 +253,11 @@ def _node(op: Any, av: Any) -> Piece:
     if op is _C.IN:
         members = _class(av)
         return Piece(members, True, 1) if members is not None else BROAD
-    if op is _C.AT or op is _C.ASSERT or op is _C.ASSERT_NOT:
+    if op is _C.AT:
+        # Start anchors are kept (a `(?:^|[.!?])` before a word then excludes the word
+        # inside other words); word boundaries are handled by `_bounded`.
+        return Piece(_ANCHORS.get(av, ""), True, 0)
+    if op is _C.ASSERT or op is _C.ASSERT_NOT:
         return Piece("", True, 0)  # zero-width: dropping it only widens
     if op is _C.SUBPATTERN:
         _group, add_flags, del_flags, body = av
@@ -283,6 +290,13 @@ def _node(op: Any, av: Any) -> Piece:
         category = _category(av)
         return Piece(category, True, 1 if category == DIGIT_SUPERSET else 0) if category else BROAD
     raise Unsupported(str(op))
+
+
+# Start anchors as RE2 reads them, at least as wide as in the `regex` package with or
+# without MULTILINE (`^` as a line anchor, which also holds at the text's start). End
+# anchors stay dropped: a pattern that cannot reach the end is what times out on hostile
+# text, and the engine reports those timeouts.
+_ANCHORS = {_C.AT_BEGINNING: "(?m:^)", _C.AT_BEGINNING_STRING: r"\A"}
 
 
 def _count(low: int, high: Any) -> str:
