@@ -32,12 +32,14 @@ def test_defaults_and_policy_section(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV_THREADS, raising=False)
     monkeypatch.delenv(ENV_PRECISION, raising=False)
     default = parse_embedding_settings(None)
-    assert (default.threads, default.precision, default.batch_size) == ("auto", "auto", 8)
+    assert (default.threads, default.precision, default.batch_size) == ("auto", "auto", "auto")
+    assert (default.forward_batch(bf16=False), default.forward_batch(bf16=True)) == (8, 16)
     cores = min(available_cores(), 8)
     assert default.thread_candidates() == ((1, cores) if cores > 1 else (1,))
     section = parse_embedding_settings({"threads": 3, "precision": "fp32", "batch_size": 16})
     assert section.thread_candidates() == (3,)
     assert (section.precision, section.batch_size) == ("fp32", 16)
+    assert section.forward_batch(bf16=False) == section.forward_batch(bf16=True) == 16
 
 
 def test_environment_overrides_policy(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,6 +184,7 @@ def test_bf16_keeps_the_float32_embeddings(torch_ready: None) -> None:
     bf16 = Embedder(EmbeddingSettings(threads=1, precision="bf16"))
     a, b = fp32.encode(TEXTS), bf16.encode(TEXTS)
     assert (fp32.bf16, bf16.bf16) == (False, True)
+    assert (fp32.batch_size, bf16.batch_size) == (8, 16)  # batch_size: auto, per precision
     cosines = [float(x @ y) for x, y in zip(a, b, strict=True)]
     assert min(cosines) >= 0.999
     assert all(v.dtype.name == "float32" and v.shape == (384,) for v in b)

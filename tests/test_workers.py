@@ -19,7 +19,7 @@ import modrules.parallel
 from modrules import Moderator
 from modrules.fingerprint import Fingerprint
 from modrules.model import Comment, InputError
-from modrules.parallel import Packed, can_fork
+from modrules.parallel import Packed, _Router, can_fork
 from modrules.rules import load_ruleset
 from modrules.runner import CheckOptions, ModeratorSpec, run_check
 from tests.conftest import FIXTURES, REPO
@@ -216,6 +216,59 @@ def test_no_fork_once_torch_is_loaded_or_threads_run(monkeypatch: pytest.MonkeyP
     monkeypatch.delitem(sys.modules, "torch")
     monkeypatch.setattr(threading, "active_count", lambda: 2)
     assert not can_fork()
+
+
+def test_a_thread_stays_with_its_worker_while_the_load_allows() -> None:
+    router = _Router(2)
+    load = [0, 0]
+    first = router.route("t1", load)
+    load[first] += 10
+    other = router.route("t2", load)  # a new thread: the least loaded worker
+    assert other != first
+    load[other] += 5
+    assert [router.route("t1", load) for _ in range(3)] == [first] * 3
+    assert router.route("t2", load) == other
+    assert router.route(None, load) == other  # no thread: the least loaded
+    # Far more outstanding than the other worker: the thread moves, and stays moved.
+    load[first] += _Router.SLACK + 100
+    assert router.route("t1", load) == other
+    load[first] = load[other] = 0
+    assert router.route("t1", load) == other
+
+
+def test_threads_are_spread_and_kept_over_a_real_run(
+    dump: Path, owned_rules: Path, single: tuple[bytes, bytes, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which worker got each line: a thread's lines mostly stay together, both workers
+    get work, and the output is the one-process output."""
+    sent: list[tuple[int, list[int]]] = []
+    real_send = modrules.parallel._Pool.send
+
+    def recording(pool: Any, wid: int, chunk: list[Any]) -> None:
+        sent.append((wid, [item[0] for item in chunk]))
+        real_send(pool, wid, chunk)
+
+    monkeypatch.setattr(modrules.parallel._Pool, "send", recording)
+    spec = ModeratorSpec(rules_dir=owned_rules, no_ml=True, store="memory")
+    options = CheckOptions(inputs=[str(dump)], threads_file=THREADS, moderator=spec, workers=2)
+    run_check(options, str(tmp_path / "v.jsonl"))
+    assert (tmp_path / "v.jsonl").read_bytes() == single[0]
+    threads: list[str | None] = []
+    for line in dump.read_bytes().splitlines():  # sequence numbers count bad lines, not blank ones
+        if not line.strip():
+            continue
+        try:
+            threads.append(json.loads(line).get("thread_id"))
+        except ValueError:
+            threads.append(None)
+    worker_of = {seq: wid for wid, seqs in sent for seq in seqs}
+    assert {wid for wid, _ in sent} == {0, 1}
+    by_thread: dict[str, set[int]] = {}
+    for seq, wid in worker_of.items():
+        if threads[seq] is not None:
+            by_thread.setdefault(threads[seq], set()).add(wid)
+    kept = sum(len(workers) == 1 for workers in by_thread.values())
+    assert len(by_thread) == 3 and kept == 3  # ~580 lines: never more than SLACK apart
 
 
 def test_packed_results_survive_the_pipe() -> None:

@@ -11,8 +11,9 @@ Judging splits in two (see `Moderator.prejudge` and `Moderator.moderate_prejudge
   over the comments in input order, exactly as one process runs it.
 
 So the verdicts are byte for byte those of `--workers 1`, whoever posted what: a flash mob
-of different authors, a flood, strikes and blocks included, with any store. Chunks go to
-the worker with the least work outstanding. Memory is bounded: at most `max_in_flight`
+of different authors, a flood, strikes and blocks included, with any store. A thread's comments go
+to one worker while the load allows (each thread's text is embedded once, not once per
+worker), others to the least loaded. Memory is bounded: at most `max_in_flight`
 lines are read but not yet judged here.
 
 This process is the bottleneck, so whatever does not need the stream's order is done by
@@ -206,9 +207,7 @@ class _Pool:
     outstanding: list[int] = field(default_factory=list)  # lines sent, not yet returned
     done: set[int] = field(default_factory=set)
 
-    def send(self, chunk: list[_Line]) -> None:
-        """To the worker with the least work outstanding."""
-        wid = min(range(len(self.procs)), key=self.outstanding.__getitem__)
+    def send(self, wid: int, chunk: list[_Line]) -> None:
         self.outstanding[wid] += len(chunk)
         self.inboxes[wid].put(chunk)
 
@@ -317,9 +316,33 @@ def judge_parallel(
                 yield JudgedLine.of(verdict)
 
 
+class _Router:
+    """Which worker judges a comment: the one its thread went to before, so that each
+    thread's text is embedded by one worker (its context cache) rather than by all of
+    them — unless that worker has more than `SLACK` lines more to do than the least
+    loaded, and then the thread moves there. Comments without a thread go to the least
+    loaded."""
+
+    SLACK = 2 * CHUNK
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.owner: dict[str, int] = {}
+
+    def route(self, thread_id: str | None, load: list[int]) -> int:
+        least = min(range(self.workers), key=load.__getitem__)
+        if thread_id is None:
+            return least
+        owner = self.owner.get(thread_id)
+        if owner is None or load[owner] > load[least] + self.SLACK:
+            self.owner[thread_id] = owner = least
+        return owner
+
+
 class _Feed:
-    """Reads lines, sends the valid ones to the workers in chunks, and hands each comment
-    on with its stateless findings in input order (invalid lines reported in their place)."""
+    """Reads lines, sends the valid ones to the workers in chunks (a chunk per worker,
+    filled by `_Router`), and hands each comment on with its stateless findings in input
+    order (invalid lines reported in their place)."""
 
     def __init__(
         self,
@@ -331,22 +354,30 @@ class _Feed:
         self.pool, self.threads, self.cap, self.on_error = pool, threads, cap, on_error
         self.pending: deque[tuple[int, Comment | InputError]] = deque()  # read, in order
         self.results: dict[int, Prejudged | None] = {}
-        self.chunk: list[_Line] = []
+        workers = len(pool.procs)
+        self.chunks: list[list[_Line]] = [[] for _ in range(workers)]
+        self.router = _Router(workers)
         self.seq = 0
 
     def items(self, lines: Iterable[RawLine | InputError]) -> Iterator[tuple[Comment, Thread | None, Prejudged]]:
         source = iter(lines)
         exhausted = False
         while True:
-            while not exhausted and len(self.pending) < self.cap and len(self.chunk) < CHUNK:
+            while not exhausted and len(self.pending) < self.cap and not self._full():
                 item = next(source, None)
                 if item is None:
                     exhausted = True
                 else:
                     self._read(item)
-            if self.chunk and (exhausted or len(self.chunk) >= CHUNK or len(self.pending) >= self.cap):
-                self.pool.send(self.chunk)
-                self.chunk = []
+            # Everything goes out before this waits for a result (never for an unsent line).
+            flush = exhausted or len(self.pending) >= self.cap
+            sent = False
+            for wid, chunk in enumerate(self.chunks):
+                if chunk and (flush or len(chunk) >= CHUNK):
+                    self.pool.send(wid, chunk)
+                    self.chunks[wid] = []
+                    sent = True
+            if sent:
                 self._poll()  # take what is back already, so judging here keeps pace
             yield from self._ready()
             if exhausted and not self.pending:
@@ -359,8 +390,13 @@ class _Feed:
         self.pending.append((self.seq, record))
         if not isinstance(record, InputError):
             assert isinstance(item, RawLine)
-            self.chunk.append((self.seq, item.source, item.line, item.raw))
+            load = [sent + len(chunk) for sent, chunk in zip(self.pool.outstanding, self.chunks, strict=True)]
+            wid = self.router.route(record.thread_id, load)
+            self.chunks[wid].append((self.seq, item.source, item.line, item.raw))
         self.seq += 1
+
+    def _full(self) -> bool:
+        return any(len(chunk) >= CHUNK for chunk in self.chunks)
 
     def _head_ready(self) -> bool:
         return bool(self.pending) and (

@@ -117,7 +117,7 @@ class Embedder:
     def __init__(self, settings: EmbeddingSettings | None = None, cache_size: int = 2048) -> None:
         self.settings = settings if settings is not None else parse_embedding_settings(None)
         self.cache_size = cache_size
-        self.batch_size = self.settings.batch_size
+        self.batch_size = self.settings.forward_batch(False)  # set again when the model loads
         self.tuner = ThreadTuner(self.settings.thread_candidates())
         self.bf16: bool | None = None  # decided when the model loads
         self.calls = 0  # model calls made (tests assert one per batch)
@@ -130,6 +130,7 @@ class Embedder:
         if self._model is None:
             self._model = load_model(self.settings)
             self.bf16 = use_bf16(self.settings)
+            self.batch_size = self.settings.forward_batch(self.bf16)
         return self._model
 
     def encode(self, texts: Sequence[str], max_tokens: int = COMMENT_TOKENS) -> list[Vector]:
@@ -445,13 +446,22 @@ _OTHER_RULES = re.compile(
 )
 
 
+# Frequent English words that are not stop words for relevance (they carry no topic, but
+# short chatter is full of them: "anyone else watching the match tonight?").
+_ENGLISH = _STOP | frozenset(
+    """anyone anybody everyone everybody someone somebody nobody else tonight today yesterday
+    tomorrow please thanks thank hi hello morning night again out there back last next week
+    year day see look want need going watching love happy""".split()  # noqa: SIM905
+)
+
+
 def _mostly_english(text: str) -> bool:
     """Foreign-language comments are the language rule's business, not off-topic."""
     words = [m.group().casefold() for m in _WORD.finditer(text[:2000])]
     if len(words) < 6:
         return True
     ascii_share = sum(w.isascii() for w in words) / len(words)
-    return ascii_share >= 0.7 and sum(w in _STOP for w in words) / len(words) >= 0.15
+    return ascii_share >= 0.7 and sum(w in _ENGLISH for w in words) / len(words) >= 0.15
 
 
 class RelevanceConfig(PredicateConfig):
