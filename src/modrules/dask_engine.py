@@ -102,11 +102,16 @@ def _thread_map(threads_file: str | None) -> dict[str, Thread]:
 def _prejudge_comments(
     comments: Iterable[Comment], spec_json: str, threads_file: str | None
 ) -> list[Prejudged | None]:
-    """The stateless findings of each comment, in order (None: nothing found)."""
+    """The stateless findings of each comment, in order (None: nothing found), with the
+    window fingerprint of each comment the driver's window will remember, so the driver
+    does not compute it (it checks each against its comment's text, see `moderate_prejudged`)."""
     moderator = Moderator(_ruleset(spec_json))  # no store: the ledger is the driver's
     threads = _thread_map(threads_file)
     pairs = ((c, threads.get(c.thread_id) if c.thread_id else None) for c in comments)
-    return [p if p.violations or p.timed_out else None for p in moderator.prejudge(pairs)]
+    return [
+        p if p.violations or p.timed_out or p.fingerprint is not None else None
+        for p in moderator.prejudge(pairs, fingerprint=True)
+    ]
 
 
 def _prejudge_shard(
