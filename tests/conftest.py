@@ -4,6 +4,7 @@ import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +42,20 @@ def make_ruleset(tmp_path: Path) -> RulesetFactory:
         return root
 
     return make
+
+
+@pytest.fixture
+def window_fingerprints(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many texts this process's recent-comment window fingerprints, call by call
+    (worker processes, forked after it or not, count in their own copies)."""
+    import modrules.window
+
+    computed: list[int] = []
+    real = modrules.window.fingerprints
+
+    def counting(texts: list[str], *args: Any) -> Any:
+        computed.append(len(texts))
+        return real(texts, *args)
+
+    monkeypatch.setattr(modrules.window, "fingerprints", counting)
+    return computed

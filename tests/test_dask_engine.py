@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from distributed import Client, LocalCluster
@@ -22,7 +21,6 @@ from modrules.dask_engine import (
     judge_dataframe,
     run_dask_check,
 )
-from modrules.fingerprint import Fingerprint
 from modrules.model import InputError
 from modrules.runner import CheckOptions, ModeratorSpec, run_check
 from tests.conftest import FIXTURES, REPO
@@ -100,20 +98,10 @@ def test_the_driver_fingerprints_nothing_the_tasks_did(
     owned: ModeratorSpec,
     single: tuple[list[bytes], list[InputError]],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    window_fingerprints: list[int],
 ) -> None:
     """The tasks send each comment's window fingerprint with its findings: the driver's
     window computes none (the cluster's workers are other processes, not counted)."""
-    import modrules.window
-
-    computed: list[int] = []
-    real = modrules.window.fingerprints
-
-    def counting(texts: list[str], *args: Any) -> list[Fingerprint]:
-        computed.append(len(texts))
-        return real(texts, *args)
-
-    monkeypatch.setattr(modrules.window, "fingerprints", counting)
     job = DaskCheck(
         shards=[str(p) for p in shards], output_dir=str(tmp_path / "out"), threads_file=THREADS,
         moderator=owned, partitions=4, scheduler=cluster.scheduler_address,
@@ -121,7 +109,7 @@ def test_the_driver_fingerprints_nothing_the_tasks_did(
     run_dask_check(job)
     seen = [line for part in sorted((tmp_path / "out").glob("part-*")) for line in part.read_bytes().splitlines()]
     assert seen == single[0]
-    assert computed and sum(computed) == 0  # the preparer ran, with nothing left to do
+    assert window_fingerprints and sum(window_fingerprints) == 0  # the preparer ran, with nothing left to do
 
 
 def test_the_cli_over_a_glob_with_a_scheduler_address(

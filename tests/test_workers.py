@@ -17,7 +17,6 @@ import pytest
 
 import modrules.parallel
 from modrules import Moderator
-from modrules.fingerprint import Fingerprint
 from modrules.model import Comment, InputError
 from modrules.parallel import Packed, _Router, can_fork
 from modrules.rules import load_ruleset
@@ -164,27 +163,16 @@ def test_run_check_library_with_workers(
 
 
 def test_the_reader_fingerprints_nothing_the_workers_did(
-    dump: Path, owned_rules: Path, single: tuple[bytes, bytes, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dump: Path, owned_rules: Path, single: tuple[bytes, bytes, bytes], tmp_path: Path, window_fingerprints: list[int]
 ) -> None:
     """Workers (forked, or spawned where this process already holds threads or torch, as
     in a full test run) send each comment's window fingerprint back with its findings:
     the reading process computes none."""
-    import modrules.fingerprint
-    import modrules.window
-
-    computed: list[int] = []
-    real = modrules.fingerprint.fingerprints
-
-    def counting(texts: list[str], *args: Any) -> list[Fingerprint]:
-        computed.append(len(texts))
-        return real(texts, *args)
-
-    monkeypatch.setattr(modrules.window, "fingerprints", counting)
     spec = ModeratorSpec(rules_dir=owned_rules, no_ml=True, store="memory")
     options = CheckOptions(inputs=[str(dump)], threads_file=THREADS, moderator=spec, workers=2)
     run_check(options, str(tmp_path / "v.jsonl"))
     assert (tmp_path / "v.jsonl").read_bytes() == single[0]
-    assert computed and sum(computed) == 0  # the preparer ran, with nothing left to do
+    assert window_fingerprints and sum(window_fingerprints) == 0  # the preparer ran, with nothing left to do
 
 
 def test_spawned_workers_with_a_sqlite_store(
