@@ -224,6 +224,13 @@ def test_a_thread_stays_with_its_worker_while_the_load_allows() -> None:
     assert router.route("t1", load) == other
 
 
+def test_the_router_forgets_the_least_recently_routed_threads() -> None:
+    router = _Router(2, remembered=3)
+    for thread in ("a", "b", "c", "a", "d"):  # "a" routed again: "b" is the oldest now
+        router.route(thread, [0, 0])
+    assert list(router.owner) == ["c", "a", "d"]
+
+
 def test_threads_are_spread_and_kept_over_a_real_run(
     dump: Path, owned_rules: Path, single: tuple[bytes, bytes, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

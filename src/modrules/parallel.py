@@ -324,18 +324,25 @@ class _Router:
     loaded."""
 
     SLACK = 2 * CHUNK
+    # Threads remembered, the least recently routed forgotten first: memory stays bounded
+    # over any dump, and a forgotten thread only costs its text one more embedding.
+    REMEMBERED = 100_000
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, remembered: int = REMEMBERED) -> None:
         self.workers = workers
+        self.remembered = remembered
         self.owner: dict[str, int] = {}
 
     def route(self, thread_id: str | None, load: list[int]) -> int:
         least = min(range(self.workers), key=load.__getitem__)
         if thread_id is None:
             return least
-        owner = self.owner.get(thread_id)
+        owner = self.owner.pop(thread_id, None)  # re-inserted below: most recent last
         if owner is None or load[owner] > load[least] + self.SLACK:
-            self.owner[thread_id] = owner = least
+            owner = least
+        self.owner[thread_id] = owner
+        if len(self.owner) > self.remembered:
+            del self.owner[next(iter(self.owner))]
         return owner
 
 
